@@ -1,0 +1,154 @@
+/**
+ * Loss curves (REALISM 3.1–3.2, 3.7). Pretraining: the first loss is ≈ ln(V); the curve falls
+ * fast, then follows the Chinchilla law L(N, D) = E + A/N^α + B/D^β in the tokens seen, scaled
+ * for the tokenizer, plus a small extra that the final learning-rate decay removes. Fine-tuning:
+ * starts from the pretrained model's loss on the new data, drops within the first epoch, steps
+ * down at each new epoch (memorization) while validation loss turns up (over-fitting).
+ */
+import type { RunKind } from "./types.ts";
+import type { Rng } from "../core/rng.ts";
+
+/** Hoffmann et al. 2022, approach 3 (REALISM 3.1). */
+export const CHINCHILLA = { E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 };
+
+export interface LossModel {
+  kind: RunKind;
+  /** Loss before the first update. */
+  l0: number;
+  /** Tokenizer scale: per-token loss grows with vocabulary (sqrt(ln V / ln 32000)). */
+  vocabScale: number;
+  /** fv·(E + A/N^α): what infinite data would leave. */
+  modelTerm: number;
+  /** D0 (tokens) so that the data term starts the curve at l0. */
+  d0: number;
+  /** Extra loss while the learning rate is at its peak; the final decay removes it. */
+  anneal: number;
+  tokensPerStep: number;
+  warmupSteps: number;
+  /** Fine-tuning: train-loss plateau within an epoch, time constant (steps), epoch size. */
+  fit: number;
+  tau: number;
+  stepsPerEpoch: number;
+  /** Drop of the train loss at each new epoch (seen examples), nats. */
+  memorize: number;
+  /** Validation: relative gap above train (pretraining), over-fit growth (fine-tuning). */
+  valGap: number;
+  overfit: number;
+  /** Standard deviation of the per-step loss noise (falls with batch size). */
+  noise: number;
+  /** The loss never goes below this. */
+  floor: number;
+}
+
+export interface LossInputs {
+  kind: RunKind;
+  vocab: number;
+  /** Parameters touched per token. */
+  params: number;
+  tokensPerStep: number;
+  warmupSteps: number;
+  stepsPerEpoch: number;
+}
+
+/** Chinchilla loss for N parameters trained on D tokens, in nats per token of a 32K vocab. */
+export function chinchillaLoss(n: number, d: number): number {
+  const c = CHINCHILLA;
+  return c.E + c.A / n ** c.alpha + c.B / d ** c.beta;
+}
+
+export function buildLossModel(inp: LossInputs, rng: Rng): LossModel {
+  const c = CHINCHILLA;
+  const vocabScale = Math.sqrt(Math.log(inp.vocab) / Math.log(32000));
+  const modelTerm = vocabScale * (c.E + c.A / inp.params ** c.alpha);
+  const noise = Math.min(0.08, Math.max(0.004, 0.015 * Math.sqrt(2 ** 20 / inp.tokensPerStep)));
+  if (inp.kind === "pretrain") {
+    const l0 = Math.log(inp.vocab) + rng.uniform(-0.15, 0.4);
+    const anneal = vocabScale * rng.uniform(0.04, 0.1);
+    const dataStart = (l0 - anneal) / vocabScale - c.E - c.A / inp.params ** c.alpha;
+    const d0 = (c.B / dataStart) ** (1 / c.beta);
+    return {
+      kind: "pretrain",
+      l0,
+      vocabScale,
+      modelTerm,
+      d0,
+      anneal,
+      tokensPerStep: inp.tokensPerStep,
+      warmupSteps: inp.warmupSteps,
+      fit: 0,
+      tau: 0,
+      stepsPerEpoch: inp.stepsPerEpoch,
+      memorize: 0,
+      valGap: rng.uniform(0.01, 0.035),
+      overfit: 0,
+      noise,
+      floor: vocabScale * c.E * 0.9,
+    };
+  }
+  // The pretrained model met 2–15T tokens; the new data is off its distribution by a margin.
+  const pretrained = modelTerm + vocabScale * c.B / rng.logUniform(2e12, 15e12) ** c.beta;
+  const l0 = pretrained + rng.uniform(0.15, 0.6);
+  const fit = Math.max(0.45, l0 - rng.uniform(0.3, 0.7));
+  return {
+    kind: "finetune",
+    l0,
+    vocabScale,
+    modelTerm,
+    d0: 0,
+    anneal: 0,
+    tokensPerStep: inp.tokensPerStep,
+    warmupSteps: inp.warmupSteps,
+    fit,
+    tau: Math.max(3, inp.stepsPerEpoch * rng.uniform(0.08, 0.2)),
+    stepsPerEpoch: inp.stepsPerEpoch,
+    memorize: rng.uniform(0.08, 0.25),
+    valGap: rng.uniform(0.015, 0.04),
+    overfit: rng.uniform(0.02, 0.07),
+    noise: Math.max(noise, 0.02),
+    floor: 0.3,
+  };
+}
+
+/** Optimizer steps' worth of learning after `step` steps: warmup counts as √(lr/peak). */
+export function effectiveSteps(step: number, warmup: number): number {
+  if (warmup <= 0) return step;
+  if (step >= warmup) return step - warmup / 3;
+  return (2 / 3) * step ** 1.5 / Math.sqrt(warmup);
+}
+
+/** Completed epochs plus a quick ramp at the start of each new epoch (0 in the first). */
+function epochsSeen(m: LossModel, step: number): number {
+  const e = step / m.stepsPerEpoch;
+  const whole = Math.floor(e);
+  const ramp = Math.min(1, (e - whole) / 0.03);
+  return whole === 0 ? 0 : whole - 1 + ramp;
+}
+
+/**
+ * Expected train loss after `step` updates. `lrFrac` is (lr − min)/(peak − min) at that step
+ * (1 during warmup): how much of the anneal extra is still there.
+ */
+export function expectedTrainLoss(m: LossModel, step: number, lrFrac: number): number {
+  let l: number;
+  if (m.kind === "pretrain") {
+    const d = m.tokensPerStep * effectiveSteps(step, m.warmupSteps);
+    l = m.modelTerm + m.vocabScale * CHINCHILLA.B / (d + m.d0) ** CHINCHILLA.beta +
+      m.anneal * (step <= m.warmupSteps ? 1 : lrFrac);
+  } else {
+    const warm = effectiveSteps(step, m.warmupSteps);
+    l = m.fit + (m.l0 - m.fit) * Math.exp(-warm / m.tau) - m.memorize * epochsSeen(m, step);
+  }
+  return Math.max(m.floor, l);
+}
+
+/** Expected validation loss after `step` updates; never below the expected train loss. */
+export function expectedValLoss(m: LossModel, step: number, lrFrac: number): number {
+  const train = expectedTrainLoss(m, step, lrFrac);
+  if (m.kind === "pretrain") return train * (1 + m.valGap);
+  const warm = effectiveSteps(step, m.warmupSteps);
+  const fitVal = m.fit * (1 + m.valGap) + 0.02;
+  const e = step / m.stepsPerEpoch;
+  const val = fitVal + (m.l0 * (1 + m.valGap) - fitVal) * Math.exp(-warm / m.tau) +
+    m.overfit * Math.max(0, e - 1) ** 1.5;
+  return Math.max(val, train * (1 + m.valGap));
+}

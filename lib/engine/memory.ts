@@ -1,0 +1,156 @@
+/**
+ * Memory per GPU (REALISM 2.5): weights, gradients and optimizer states by sharding mode,
+ * activations (Korthikanti et al. 2022 as Megatron's estimator uses them), logits, workspace,
+ * allocator slack and the CUDA context nvidia-smi adds.
+ */
+import type { Architecture, GpuSpec } from "../data.ts";
+import { layerExpertParams, layerParams, paramCount, tensors } from "./arch.ts";
+import type { Layout, Precision } from "./types.ts";
+
+export const GIB = 1024 ** 3;
+export const MIB = 1024 ** 2;
+
+/** cuBLAS workspaces, NCCL buffers, kernels' scratch: allocated once per process. */
+const WORKSPACE_BYTES = 1.2 * GIB;
+/** Caching-allocator slack: reserved ÷ allocated in a steady training loop. */
+const FRAGMENTATION = 1.07;
+/** CUDA context + kernels, outside PyTorch's reserved pool (what nvidia-smi adds). */
+export const CUDA_CONTEXT_BYTES = 540 * MIB;
+/** PyTorch refuses to use the last sliver of the device. */
+const USABLE_FRACTION = 0.985;
+
+export interface StageMemory {
+  /** Parameters this GPU holds before data-parallel sharding. */
+  params: number;
+  weights: number;
+  grads: number;
+  optimizer: number;
+  activations: number;
+  /** Logits and loss buffers (last stage). */
+  logits: number;
+  workspace: number;
+  allocated: number;
+  reserved: number;
+  /** What nvidia-smi shows in use. */
+  smiUsed: number;
+}
+
+export interface MemoryEstimate {
+  /** One entry per pipeline stage. */
+  stages: StageMemory[];
+  /** The stage that needs the most. */
+  worst: StageMemory;
+  /** Bytes PyTorch can use on this GPU. */
+  capacity: number;
+  fits: boolean;
+}
+
+export interface MemoryInput {
+  arch: Architecture;
+  gpu: GpuSpec;
+  layout: Layout;
+  precision: Precision;
+  seqLen: number;
+  /** Sequences per step per pipeline (gbs / dp): bounds the micro-batches in flight. */
+  microBatchesPerStep: number;
+}
+
+/** Bytes per parameter of [weights, grads, optimizer] before dividing the sharded parts. */
+function stateBytes(precision: Precision, sharding: Layout["sharding"], dp: number) {
+  const w = precision === "fp32" ? 4 : 2;
+  const opt = precision === "fp32" ? 8 : 12; // fp32 Adam m, v (+ fp32 master copy when mixed)
+  switch (sharding) {
+    case "ddp":
+      return { w, g: w, o: opt };
+    case "zero1": // Megatron distributed optimizer: fp32 main grads stay whole
+      return { w, g: 4, o: opt / dp };
+    case "zero2":
+      return { w, g: 4 / dp, o: opt / dp };
+    case "zero3":
+      return { w: w / dp, g: 4 / dp, o: opt / dp };
+  }
+}
+
+/** Layers held by each pipeline stage (first stages take the remainder). */
+export function stageLayers(layers: number, pp: number): number[] {
+  const base = Math.floor(layers / pp);
+  const extra = layers % pp;
+  return Array.from({ length: pp }, (_, s) => base + (s < extra ? 1 : 0));
+}
+
+/** Activation bytes of one layer for one micro-batch (selective recompute / flash attention). */
+function layerActivationBytes(a: Architecture, s: number, b: number, tp: number, moe: boolean) {
+  const ffn = moe && a.moe ? (a.moe.topK + a.moe.shared) * a.moe.expertFfn : a.ffn;
+  const c = a.mlp === "gelu" ? 4 : 6; // gated MLPs keep gate and up outputs
+  return (s * b * a.hidden * (18 + (c * ffn) / a.hidden)) / tp;
+}
+
+export function estimateMemory(input: MemoryInput): MemoryEstimate {
+  const { arch: a, gpu, layout: l, precision, seqLen } = input;
+  const per = layerParams(a);
+  const experts = layerExpertParams(a);
+  const count = paramCount(a);
+  const finalNorm = tensors(a).filter((x) => x.kind === "norm" && x.layer < 0)
+    .reduce((sum, x) => sum + x.numel, 0);
+  const layersPer = stageLayers(a.layers, l.pp);
+  const bytes = stateBytes(precision, l.sharding, l.dp);
+  const actScale = precision === "fp32" ? 2 : 1;
+  const inflight = Math.max(1, Math.min(l.pp, input.microBatchesPerStep / l.microBatch));
+  const stages: StageMemory[] = [];
+  let first = 0;
+  for (let s = 0; s < l.pp; s++) {
+    const n = layersPer[s] ?? 0;
+    let dense = 0, expert = 0, moeLayers = 0;
+    for (let i = first; i < first + n; i++) {
+      dense += (per[i] ?? 0) - (experts[i] ?? 0);
+      expert += experts[i] ?? 0;
+      if ((experts[i] ?? 0) > 0) moeLayers++;
+    }
+    first += n;
+    if (s === 0) dense += count.embedding + count.positional;
+    if (s === l.pp - 1) {
+      dense += finalNorm + count.head;
+      if (l.pp > 1 && a.tiedEmbeddings) dense += count.embedding; // last stage keeps a copy
+    }
+    const params = dense / l.tp + expert / (l.tp * l.ep);
+    const weights = params * bytes.w;
+    const grads = params * bytes.g;
+    const optimizer = params * bytes.o;
+    const layerAct = (moe: boolean) =>
+      layerActivationBytes(a, seqLen, l.microBatch, l.tp, moe) * actScale;
+    let activations: number;
+    const denseLayers = n - moeLayers;
+    if (l.recompute === "full") {
+      // only each layer's input is kept; one layer's full working set during its recompute
+      const kept = (n * 2 * seqLen * l.microBatch * a.hidden) / l.tp * actScale;
+      activations = kept * inflight + layerAct(moeLayers > 0);
+    } else {
+      activations = (denseLayers * layerAct(false) + moeLayers * layerAct(true)) * inflight;
+    }
+    const logits = s === l.pp - 1 ? (seqLen * l.microBatch * a.vocab * 6) / l.tp : 0;
+    let workspace = WORKSPACE_BYTES;
+    if (l.sharding === "zero3") {
+      // FSDP all-gathers the current and the prefetched layer in 16-bit
+      const biggest = Math.max(...per.slice(0, Math.max(1, n)));
+      workspace += (2 * biggest * 2) / l.tp;
+    }
+    const allocated = weights + grads + optimizer + activations + logits + workspace;
+    const reserved = allocated * FRAGMENTATION;
+    stages.push({
+      params,
+      weights,
+      grads,
+      optimizer,
+      activations,
+      logits,
+      workspace,
+      allocated,
+      reserved,
+      smiUsed: reserved + CUDA_CONTEXT_BYTES,
+    });
+  }
+  let worst = stages[0] as StageMemory;
+  for (const st of stages) if (st.reserved > worst.reserved) worst = st;
+  const capacity = gpu.capacityGiB * GIB * USABLE_FRACTION;
+  return { stages, worst, capacity, fits: worst.reserved <= capacity };
+}

@@ -1,0 +1,325 @@
+/**
+ * One simulated run, step by step. `RunSim` owns the engine's random streams and the few
+ * numbers that carry from step to step (correlated noise, loss scale, thermal state), all
+ * serializable so a resumed run continues the same curve and the same random stream.
+ */
+import { Rng } from "../core/rng.ts";
+import { type ParamCount, paramCount } from "./arch.ts";
+import { type CheckpointSize, checkpointSize } from "./artifacts.ts";
+import { storageReadGBps, storageWriteGBps } from "./cluster.ts";
+import { buildGradNormModel, expectedGradNorm, type GradNormModel } from "./gradnorm.ts";
+import type { Candidate } from "./layout.ts";
+import { buildLossModel, expectedTrainLoss, expectedValLoss, type LossModel } from "./loss.ts";
+import { learningRate } from "./schedule.ts";
+import { type Activity, Telemetry, type TelemetryState } from "./telemetry.ts";
+import type { HiddenConfig } from "./types.ts";
+
+export interface StepRecord {
+  /** Iteration just completed (1-based). */
+  step: number;
+  /** Current epoch, 1-based. */
+  epoch: number;
+  /** Fractional epochs completed (HF's `epoch` field). */
+  epochFloat: number;
+  samples: number;
+  tokens: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  stepMs: number;
+  tokensPerSecond: number;
+  tokensPerSecondPerGpu: number;
+  tflopsPerGpu: number;
+  mfu: number;
+  lossScale: number;
+  /** fp16 overflow: the update was skipped. */
+  skipped: boolean;
+}
+
+export interface EvalRecord {
+  step: number;
+  loss: number;
+  perplexity: number;
+  /** Best validation loss so far (this one included). */
+  best: number;
+  improved: boolean;
+  /** Evaluations in a row without improvement. */
+  badEvals: number;
+  durationMs: number;
+}
+
+export interface CheckpointRecord {
+  step: number;
+  size: CheckpointSize;
+  durationMs: number;
+}
+
+export interface RunState {
+  step: number;
+  samples: number;
+  /** Steps since this process started (the first ones are slow). */
+  processSteps: number;
+  lossNoise: number;
+  gradNoise: number;
+  timeNoise: number;
+  lossScale: number;
+  goodSteps: number;
+  /** Highest loss scale this run's gradients tolerate (fp16). */
+  scaleCeiling: number;
+  bestVal: number | null;
+  badEvals: number;
+  rng: ReturnType<Rng["state"]>;
+  valRng: ReturnType<Rng["state"]>;
+  telemetry: TelemetryState;
+}
+
+/** Everything derived once from the hidden config. */
+export interface Physics {
+  params: ParamCount;
+  candidate: Candidate;
+  loss: LossModel;
+  grad: GradNormModel;
+  checkpoint: CheckpointSize;
+  /** Seconds one validation pass takes. */
+  evalSeconds: number;
+  /** Seconds to write one checkpoint. */
+  checkpointSeconds: number;
+  /** Seconds to load the starting weights (pretrained model or resumed checkpoint). */
+  loadSeconds: number;
+  loadBytes: number;
+  stepsPerEpoch: number;
+}
+
+/** fp16 dynamic loss scaling (Megatron/DeepSpeed defaults): start 2^32, grow after 1000 good steps. */
+export const INITIAL_LOSS_SCALE = 2 ** 32;
+const LOSS_SCALE_WINDOW = 1000;
+
+export function derivePhysics(cfg: HiddenConfig, candidate: Candidate): Physics {
+  const root = new Rng(cfg.seed);
+  const params = paramCount(cfg.arch);
+  const stepsPerEpoch = Math.max(1, Math.round(cfg.samplesPerEpoch / cfg.globalBatch));
+  const loss = buildLossModel({
+    kind: cfg.kind,
+    vocab: cfg.arch.vocab,
+    params: params.active,
+    tokensPerStep: cfg.globalBatch * cfg.seqLen,
+    warmupSteps: cfg.lr.warmupSteps,
+    stepsPerEpoch,
+  }, root.fork("loss-model"));
+  const grad = buildGradNormModel(cfg.kind, params.active, root.fork("grad-model"));
+  const weightBytes = cfg.precision === "fp32" ? 4 : 2;
+  const checkpoint = checkpointSize(params.total, weightBytes, cfg.gpus);
+  const perf = candidate.perf;
+  // Validation runs forward only over evalIters global batches (a third of a training step each).
+  const evalSeconds = cfg.kind === "finetune"
+    ? (cfg.evalIters * cfg.layout.dp * cfg.layout.microBatch * 2 * cfg.seqLen *
+          perf.flopsPerToken / 3) / (perf.tflopsPerGpu * 1e12 * cfg.gpus) + 0.5
+    : cfg.evalIters * (perf.computeSeconds / 3) + 0.5;
+  const checkpointSeconds = checkpoint.total / (storageWriteGBps(cfg.nodes) * 1e9) + 1.5;
+  const loadBytes = cfg.startStep > 0 ? checkpoint.total : checkpoint.modelBytes;
+  const loadSeconds = cfg.kind === "pretrain" && cfg.startStep === 0
+    ? 2 + params.total / 2e9 // fresh init: allocate and initialize
+    : loadBytes / (storageReadGBps(cfg.nodes) * 1e9) + 2;
+  return {
+    params,
+    candidate,
+    loss,
+    grad,
+    checkpoint,
+    evalSeconds,
+    checkpointSeconds,
+    loadSeconds,
+    loadBytes,
+    stepsPerEpoch,
+  };
+}
+
+export class RunSim {
+  readonly cfg: HiddenConfig;
+  readonly physics: Physics;
+  readonly telemetry: Telemetry;
+  #s: RunState;
+  #rng: Rng;
+  #valRng: Rng;
+  readonly #tokensPerStep: number;
+  readonly #noiseRho = 0.9;
+
+  constructor(cfg: HiddenConfig, physics: Physics, state?: RunState) {
+    this.cfg = cfg;
+    this.physics = physics;
+    this.#tokensPerStep = cfg.globalBatch * cfg.seqLen;
+    const root = new Rng(cfg.seed);
+    if (state) {
+      this.#s = { ...state, processSteps: 0 };
+      this.#rng = Rng.fromState(state.rng);
+      this.#valRng = Rng.fromState(state.valRng);
+    } else {
+      const scale = root.fork("loss-scale");
+      this.#rng = root.fork("steps");
+      this.#valRng = root.fork("val");
+      this.#s = {
+        step: cfg.startStep,
+        samples: cfg.startStep * cfg.globalBatch,
+        processSteps: 0,
+        lossNoise: 0,
+        gradNoise: 0,
+        timeNoise: 0,
+        lossScale: cfg.precision === "fp16" ? INITIAL_LOSS_SCALE : 1,
+        goodSteps: 0,
+        scaleCeiling: 2 ** scale.int(15, 19),
+        bestVal: null,
+        badEvals: 0,
+        rng: this.#rng.state(),
+        valRng: this.#valRng.state(),
+        telemetry: { heat: 0.12, activity: "idle", mfu: 0 },
+      };
+      if (cfg.precision === "fp16" && cfg.startStep > 0) {
+        this.#s.lossScale = this.#s.scaleCeiling; // a resumed run restores its settled scale
+      }
+    }
+    const l = cfg.layout;
+    this.telemetry = new Telemetry({
+      gpu: cfg.gpu,
+      seed: cfg.seed,
+      gpusPerNode: cfg.gpusPerNode,
+      stageUsedBytes: physics.candidate.memory.stages.map((s) => s.smiUsed),
+      stageOf: (rank) => Math.floor(rank / (l.tp * l.dp)) % l.pp,
+      state: this.#s.telemetry,
+    });
+  }
+
+  get step(): number {
+    return this.#s.step;
+  }
+
+  get samples(): number {
+    return this.#s.samples;
+  }
+
+  get done(): boolean {
+    return this.#s.step >= this.cfg.endStep;
+  }
+
+  /** Serializable state (resume restores it exactly). */
+  state(): RunState {
+    return {
+      ...this.#s,
+      rng: this.#rng.state(),
+      valRng: this.#valRng.state(),
+      telemetry: this.telemetry.state,
+    };
+  }
+
+  lrFraction(lr: number): number {
+    const s = this.cfg.lr;
+    return s.peak > s.min ? (lr - s.min) / (s.peak - s.min) : 1;
+  }
+
+  /** Run one optimizer step. */
+  next(): StepRecord {
+    const cfg = this.cfg;
+    const s = this.#s;
+    const rng = this.#rng;
+    const step = ++s.step;
+    s.processSteps++;
+    s.samples += cfg.globalBatch;
+    const lr = learningRate(cfg.lr, step);
+    const lrFrac = step <= cfg.lr.warmupSteps ? 1 : this.lrFraction(lr);
+    const rho = this.#noiseRho;
+    const keep = Math.sqrt(1 - rho * rho);
+    s.lossNoise = rho * s.lossNoise + keep * rng.normal();
+    s.gradNoise = 0.7 * s.gradNoise + 0.71 * rng.normal();
+    s.timeNoise = 0.8 * s.timeNoise + 0.6 * rng.normal();
+    const m = this.physics.loss;
+    let loss = expectedTrainLoss(m, step, lrFrac) +
+      m.noise * (0.75 * s.lossNoise + 0.66 * rng.normal());
+    // Early in a fresh run the loss bumps up now and then while the LR warms up (REALISM 3.2).
+    if (cfg.kind === "pretrain" && step <= 15 && step >= 3 && rng.chance(0.12)) {
+      loss += rng.uniform(0.3, 1.5);
+    }
+    loss = Math.max(m.floor, loss);
+    const gradNorm = expectedGradNorm(this.physics.grad, step, lrFrac) *
+      Math.exp(this.physics.grad.spread * s.gradNoise);
+
+    // Step time: steady state with ±1–2 % correlated jitter; the first steps of a process
+    // include compilation, allocator and NCCL warm-up.
+    let stepMs = this.physics.candidate.perf.stepSeconds * 1000 * (1 + 0.012 * s.timeNoise);
+    if (s.processSteps === 1) stepMs *= rng.uniform(3, 8);
+    else if (s.processSteps === 2) stepMs *= rng.uniform(1.2, 1.6);
+
+    // fp16 dynamic loss scale: overflow above the ceiling skips the update and halves.
+    let skipped = false;
+    if (cfg.precision === "fp16") {
+      if (s.lossScale > s.scaleCeiling || rng.chance(2e-4)) {
+        skipped = true;
+        s.lossScale = Math.max(1, s.lossScale / 2);
+        s.goodSteps = 0;
+      } else if (++s.goodSteps >= LOSS_SCALE_WINDOW) {
+        s.lossScale *= 2;
+        s.goodSteps = 0;
+      }
+    }
+
+    const tokensPerSecond = this.#tokensPerStep / (stepMs / 1000);
+    const tokensPerSecondPerGpu = tokensPerSecond / cfg.gpus;
+    const perf = this.physics.candidate.perf;
+    const tflopsPerGpu = (perf.flopsPerToken * tokensPerSecondPerGpu) / 1e12;
+    const mfu = perf.mfu * (perf.tflopsPerGpu > 0 ? tflopsPerGpu / perf.tflopsPerGpu : 0);
+    this.telemetry.advance(stepMs, "compute", mfu);
+    const epochFloat = s.samples / cfg.samplesPerEpoch;
+    return {
+      step,
+      epoch: Math.min(cfg.epochs, Math.floor((s.samples - 1) / cfg.samplesPerEpoch) + 1),
+      epochFloat,
+      samples: s.samples,
+      tokens: s.samples * cfg.seqLen,
+      loss,
+      lr,
+      gradNorm,
+      stepMs,
+      tokensPerSecond,
+      tokensPerSecondPerGpu,
+      tflopsPerGpu,
+      mfu,
+      lossScale: s.lossScale,
+      skipped,
+    };
+  }
+
+  /** Validation at the current step; tracks the best loss for early stopping. */
+  evaluate(): EvalRecord {
+    const s = this.#s;
+    const lr = learningRate(this.cfg.lr, Math.max(1, s.step));
+    const lrFrac = s.step <= this.cfg.lr.warmupSteps ? 1 : this.lrFraction(lr);
+    const expected = expectedValLoss(this.physics.loss, s.step, lrFrac);
+    const loss = expected + Math.abs(this.physics.loss.noise * 0.3 * this.#valRng.normal());
+    const improved = s.bestVal === null || loss < s.bestVal;
+    if (improved) {
+      s.bestVal = loss;
+      s.badEvals = 0;
+    } else s.badEvals++;
+    const durationMs = this.physics.evalSeconds * 1000;
+    this.telemetry.advance(durationMs, "eval", this.physics.candidate.perf.mfu);
+    return {
+      step: s.step,
+      loss,
+      perplexity: Math.exp(Math.min(20, loss)),
+      best: s.bestVal as number,
+      improved,
+      badEvals: s.badEvals,
+      durationMs,
+    };
+  }
+
+  /** A checkpoint save at the current step. */
+  checkpoint(): CheckpointRecord {
+    const durationMs = this.physics.checkpointSeconds * 1000;
+    this.telemetry.advance(durationMs, "checkpoint", 0);
+    return { step: this.#s.step, size: this.physics.checkpoint, durationMs };
+  }
+
+  /** Let time pass outside the training loop (loading, export). */
+  idle(ms: number, activity: Activity = "idle"): void {
+    this.telemetry.advance(ms, activity, 0);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Per-GPU telemetry (REALISM 1.11, 2.1, 2.6): utilization, memory, temperature and power. Each
+ * GPU keeps its own fixed offsets (silicon, slot, rack airflow); power follows the work the GPU
+ * does; temperature follows power with a thermal lag. Everything is a function of the seed, the
+ * rank and the thermal state, so any renderer can sample any GPU at any time without drawing
+ * from the engine's random streams.
+ */
+import type { GpuSpec } from "../data.ts";
+import { noise, smoothNoise } from "../core/rng.ts";
+import { MIB } from "./memory.ts";
+
+export type Activity = "compute" | "eval" | "checkpoint" | "idle";
+
+export interface GpuSample {
+  rank: number;
+  node: number;
+  localRank: number;
+  util: number;
+  memUsedMiB: number;
+  memTotalMiB: number;
+  tempC: number;
+  powerW: number;
+  powerCapW: number;
+}
+
+export interface TelemetryState {
+  /** Thermal load 0–1 (exponential moving average of the power fraction). */
+  heat: number;
+  activity: Activity;
+  mfu: number;
+}
+
+/** Seconds for the temperature to close 63 % of the gap to its new level. */
+const THERMAL_TAU_S = 90;
+
+export class Telemetry {
+  readonly #gpu: GpuSpec;
+  readonly #seed: number;
+  readonly #gpusPerNode: number;
+  readonly #stageOf: (rank: number) => number;
+  readonly #stageMiB: readonly number[];
+  #s: TelemetryState;
+
+  constructor(opts: {
+    gpu: GpuSpec;
+    seed: number;
+    gpusPerNode: number;
+    /** nvidia-smi memory in use per pipeline stage, bytes. */
+    stageUsedBytes: readonly number[];
+    stageOf: (rank: number) => number;
+    state?: TelemetryState;
+  }) {
+    this.#gpu = opts.gpu;
+    this.#seed = opts.seed;
+    this.#gpusPerNode = opts.gpusPerNode;
+    this.#stageOf = opts.stageOf;
+    this.#stageMiB = opts.stageUsedBytes.map((b) => b / MIB);
+    this.#s = opts.state ?? { heat: 0.35, activity: "idle", mfu: 0 };
+  }
+
+  get state(): TelemetryState {
+    return { ...this.#s };
+  }
+
+  /** Power fraction of TDP a GPU draws doing `activity` at this MFU. */
+  #powerFraction(activity: Activity, mfu: number): number {
+    const idle = this.#gpu.idleW / this.#gpu.tdpW;
+    switch (activity) {
+      case "compute":
+        return Math.min(0.97, 0.6 + 0.65 * mfu);
+      case "eval":
+        return Math.min(0.9, 0.5 + 0.5 * mfu);
+      case "checkpoint":
+        return idle * 1.4;
+      case "idle":
+        return idle;
+    }
+  }
+
+  /** Let `ms` of simulated time pass doing `activity`. */
+  advance(ms: number, activity: Activity, mfu: number): void {
+    const target = this.#powerFraction(activity, mfu);
+    const k = 1 - Math.exp(-ms / 1000 / THERMAL_TAU_S);
+    this.#s = { heat: this.#s.heat + (target - this.#s.heat) * k, activity, mfu };
+  }
+
+  sample(rank: number, tMs: number): GpuSample {
+    const g = this.#gpu;
+    const seed = this.#seed;
+    const node = Math.floor(rank / this.#gpusPerNode);
+    const localRank = rank % this.#gpusPerNode;
+    const t = tMs / 1000;
+    const { activity, mfu, heat } = this.#s;
+    const wobble = smoothNoise(seed, t / 3, rank);
+    let util: number;
+    switch (activity) {
+      case "compute":
+        util = 100 - Math.abs(wobble) * 4;
+        break;
+      case "eval":
+        util = 95 - Math.abs(wobble) * 8;
+        break;
+      case "checkpoint":
+        util = Math.abs(wobble) * 12;
+        break;
+      case "idle":
+        util = 0;
+    }
+    const powerOffset = 1 + 0.04 * noise(seed, rank, 2);
+    const frac = this.#powerFraction(activity, mfu);
+    const powerW = Math.min(
+      g.tdpW,
+      Math.max(g.idleW * 0.9, g.tdpW * frac * powerOffset + 0.02 * g.tdpW * wobble),
+    );
+    const ambient = 27 + 3 * noise(seed, node, 4) + 2.5 * noise(seed, rank, 1);
+    const loadTemp = 28 + 50 * heat; // ≈ 33 °C idle, ≈ 70 °C at ~85 % of TDP (air-cooled SXM)
+    const tempC = ambient + (loadTemp - 27) + 0.8 * smoothNoise(seed, t / 20, rank + 7919);
+    const stage = this.#stageOf(rank);
+    const used = activity === "idle" && heat < 0.2
+      ? 0
+      : (this.#stageMiB[stage] ?? 0) + 180 * noise(seed, rank, 3);
+    return {
+      rank,
+      node,
+      localRank,
+      util: Math.round(util),
+      memUsedMiB: Math.round(Math.min(used, g.smiMiB - 1)),
+      memTotalMiB: g.smiMiB,
+      tempC: Math.round(tempC),
+      powerW: Math.round(powerW),
+      powerCapW: g.tdpW,
+    };
+  }
+}

@@ -1,0 +1,161 @@
+/** Number, size, duration and timestamp formatting, written for speed (instant mode). */
+
+/** Integer with thousands separators: 1234567 → "1,234,567". */
+export function commas(n: number): string {
+  const neg = n < 0;
+  let s = String(Math.round(Math.abs(n)));
+  if (s.length > 3) {
+    let out = "";
+    let i = s.length % 3 || 3;
+    out = s.slice(0, i);
+    for (; i < s.length; i += 3) out += "," + s.slice(i, i + 3);
+    s = out;
+  }
+  return neg ? "-" + s : s;
+}
+
+/** Python `{:.{d}E}`: 1.5e-4 → "1.500000E-04". */
+export function sciE(x: number, digits = 6): string {
+  const s = x.toExponential(digits);
+  const e = s.indexOf("e");
+  const mant = s.slice(0, e);
+  const exp = Number(s.slice(e + 1));
+  const sign = exp < 0 ? "-" : "+";
+  const a = Math.abs(exp);
+  return `${mant}E${sign}${a < 10 ? "0" + a : a}`;
+}
+
+/** Python `{:.{d}e}` (lower-case e, two-digit exponent). */
+export function sciLower(x: number, digits = 4): string {
+  return sciE(x, digits).replace("E", "e");
+}
+
+/** Python's repr of a float (shortest round-trip, "1e-05" style exponents). */
+export function pyFloat(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return x.toFixed(1);
+  const s = String(x);
+  const e = s.indexOf("e");
+  if (e < 0) {
+    // Python switches to exponent notation below 1e-4
+    if (Math.abs(x) < 1e-4 && x !== 0) return pyFloat(Number(x.toExponential()));
+    return s;
+  }
+  const mant = s.slice(0, e);
+  const exp = Number(s.slice(e + 1));
+  if (exp >= -4 && exp < 16) return String(x);
+  const a = Math.abs(exp);
+  return `${mant}e${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
+}
+
+/** Compact parameter count: 8030261248 → "8.03B", 124439808 → "124.4M". */
+export function compactCount(n: number): string {
+  if (n >= 1e12) return `${(n / 1e12).toFixed(2)}T`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e11 ? 1 : 2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+/** Decimal bytes as storage tools print them: "4.98 GB", "16.06 GB", "2.30 TB". */
+export function bytesDecimal(b: number): string {
+  if (b >= 1e12) return `${(b / 1e12).toFixed(2)} TB`;
+  if (b >= 1e9) return `${(b / 1e9).toFixed(2)} GB`;
+  if (b >= 1e6) return `${(b / 1e6).toFixed(1)} MB`;
+  if (b >= 1e3) return `${(b / 1e3).toFixed(1)} kB`;
+  return `${Math.round(b)} B`;
+}
+
+/** Binary bytes: "79.18 GiB". */
+export function bytesBinary(b: number): string {
+  const G = 1024 ** 3;
+  if (b >= 1024 * G) return `${(b / (1024 * G)).toFixed(2)} TiB`;
+  if (b >= G) return `${(b / G).toFixed(2)} GiB`;
+  if (b >= 1024 ** 2) return `${(b / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(b / 1024).toFixed(1)} KiB`;
+}
+
+function two(n: number): string {
+  return n < 10 ? "0" + n : String(n);
+}
+
+/** tqdm's interval: "07:22", "1:05:22", "3 days, 2:11:05" is shown as "74:11:05". */
+export function clockDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${two(m)}:${two(sec)}`;
+}
+
+/** Human duration: "42s", "3m 05s", "2h 14m", "3d 4h". */
+export function humanDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${two(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${two(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+/** Local-time parts of an epoch-ms instant, with the time-zone offset (minutes east of UTC). */
+function parts(ms: number, tzMinutes: number) {
+  const d = new Date(ms + tzMinutes * 60000);
+  return {
+    y: d.getUTCFullYear(),
+    mo: d.getUTCMonth() + 1,
+    d: d.getUTCDate(),
+    h: d.getUTCHours(),
+    mi: d.getUTCMinutes(),
+    s: d.getUTCSeconds(),
+    ms: d.getUTCMilliseconds(),
+    dow: d.getUTCDay(),
+  };
+}
+
+/** "2026-11-26 10:00:00". */
+export function timestamp(ms: number, tz: number): string {
+  const p = parts(ms, tz);
+  return `${p.y}-${two(p.mo)}-${two(p.d)} ${two(p.h)}:${two(p.mi)}:${two(p.s)}`;
+}
+
+/** "2026-11-26 10:00:00,123" (Python logging asctime). */
+export function timestampMs(ms: number, tz: number): string {
+  const p = parts(ms, tz);
+  return `${timestamp(ms, tz)},${String(p.ms).padStart(3, "0")}`;
+}
+
+/** "10:00:00". */
+export function timeOfDay(ms: number, tz: number): string {
+  const p = parts(ms, tz);
+  return `${two(p.h)}:${two(p.mi)}:${two(p.s)}`;
+}
+
+/** glog-style month-day "1126" and "10:00:00.123456" (microseconds from the ms clock). */
+export function glogParts(ms: number, tz: number, micro: number): { mmdd: string; hms: string } {
+  const p = parts(ms, tz);
+  return {
+    mmdd: two(p.mo) + two(p.d),
+    hms: `${two(p.h)}:${two(p.mi)}:${two(p.s)}.${String(p.ms).padStart(3, "0")}${
+      String(micro % 1000).padStart(3, "0")
+    }`,
+  };
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** ctime-style "Thu Nov 26 10:00:00 2026" (nvidia-smi header). */
+export function ctime(ms: number, tz: number): string {
+  const p = parts(ms, tz);
+  return `${DAYS[p.dow]} ${MONTHS[p.mo - 1]} ${String(p.d).padStart(2, " ")} ${two(p.h)}:${
+    two(p.mi)
+  }:${two(p.s)} ${p.y}`;
+}
+
+/** Pad right / left to a visible width (plain text). */
+export function padEnd(s: string, n: number): string {
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+
+export function padStart(s: string, n: number): string {
+  return s.length >= n ? s : " ".repeat(n - s.length) + s;
+}
