@@ -192,9 +192,10 @@ export interface WarningSpec {
 }
 
 export interface NameLists {
-  hostPrefixes: string[];
+  /** Node host-name prefixes: "any" GPU, or keyed by GPU id. */
+  hostPrefixes: Record<string, string[]>;
   clusters: string[];
-  projects: string[];
+  projects: { pretrain: string[]; finetune: string[] };
   users: string[];
   checkpointRoots: string[];
 }

@@ -94,6 +94,8 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
     .reduce((sum, x) => sum + x.numel, 0);
   const layersPer = stageLayers(a.layers, l.pp);
   const bytes = stateBytes(precision, l.sharding, l.dp);
+  // Experts are split across EP ranks first; their states shard over the remaining DP ranks.
+  const expertBytes = stateBytes(precision, l.sharding, Math.max(1, l.dp / l.ep));
   const actScale = precision === "fp32" ? 2 : 1;
   const inflight = Math.max(1, Math.min(l.pp, input.microBatchesPerStep / l.microBatch));
   const stages: StageMemory[] = [];
@@ -112,10 +114,12 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
       dense += finalNorm + count.head;
       if (l.pp > 1 && a.tiedEmbeddings) dense += count.embedding; // last stage keeps a copy
     }
-    const params = dense / l.tp + expert / (l.tp * l.ep);
-    const weights = params * bytes.w;
-    const grads = params * bytes.g;
-    const optimizer = params * bytes.o;
+    const denseHere = dense / l.tp;
+    const expertHere = expert / (l.tp * l.ep);
+    const params = denseHere + expertHere;
+    const weights = denseHere * bytes.w + expertHere * expertBytes.w;
+    const grads = denseHere * bytes.g + expertHere * expertBytes.g;
+    const optimizer = denseHere * bytes.o + expertHere * expertBytes.o;
     const layerAct = (moe: boolean) =>
       layerActivationBytes(a, seqLen, l.microBatch, l.tp, moe) * actScale;
     let activations: number;

@@ -6,7 +6,12 @@
 import { Rng } from "../core/rng.ts";
 import { type ParamCount, paramCount } from "./arch.ts";
 import { type CheckpointSize, checkpointSize } from "./artifacts.ts";
-import { storageReadGBps, storageWriteGBps } from "./cluster.ts";
+import {
+  allReduceBusBandwidth,
+  allReduceSeconds,
+  storageReadGBps,
+  storageWriteGBps,
+} from "./cluster.ts";
 import { buildGradNormModel, expectedGradNorm, type GradNormModel } from "./gradnorm.ts";
 import type { Candidate } from "./layout.ts";
 import { buildLossModel, expectedTrainLoss, expectedValLoss, type LossModel } from "./loss.ts";
@@ -88,6 +93,16 @@ export interface Physics {
   loadSeconds: number;
   loadBytes: number;
   stepsPerEpoch: number;
+  /** Seconds for NCCL communicator set-up across the job. */
+  ncclInitSeconds: number;
+  /** Seconds of a 1 GiB all-reduce over the world (the start-up bandwidth check). */
+  allReduceCheckSeconds: number;
+  /** Bus bandwidth the start-up check measures, GB/s. */
+  busBandwidthGBps: number;
+  /** Seconds to build the model (meta init, sharding wrappers). */
+  buildSeconds: number;
+  /** Seconds to open the data set and build its index. */
+  dataSeconds: number;
 }
 
 /** fp16 dynamic loss scaling (Megatron/DeepSpeed defaults): start 2^32, grow after 1000 good steps. */
@@ -131,6 +146,11 @@ export function derivePhysics(cfg: HiddenConfig, candidate: Candidate): Physics 
     loadSeconds,
     loadBytes,
     stepsPerEpoch,
+    ncclInitSeconds: 1.2 + 0.004 * cfg.gpus ** 0.8,
+    allReduceCheckSeconds: allReduceSeconds(cfg.gpu, cfg.gpus, 2 ** 30),
+    busBandwidthGBps: allReduceBusBandwidth(cfg.gpu, cfg.gpus),
+    buildSeconds: 0.8 + params.total / 4e10,
+    dataSeconds: 1.5 + Math.log10(Math.max(10, cfg.dataset.tokens)) / 4,
   };
 }
 

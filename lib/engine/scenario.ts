@@ -164,7 +164,7 @@ function pickDataset(rng: Rng, kind: RunKind): DatasetSpec {
 function pickSite(rng: Rng, gpu: GpuSpec, kind: RunKind, modelSlug: string): Site {
   const user = rng.pick(NAMES.users);
   const root = rng.pick(NAMES.checkpointRoots).replaceAll("{user}", user);
-  const project = rng.pick(NAMES.projects);
+  const project = rng.pick(NAMES.projects[kind]);
   const run = `${modelSlug}-${kind === "finetune" ? "sft" : "pt"}-${project}`;
   const cuda = gpu.cuda;
   const nccl = gpu.arch === "Blackwell"
@@ -174,7 +174,10 @@ function pickSite(rng: Rng, gpu: GpuSpec, kind: RunKind, modelSlug: string): Sit
     : rng.pick(["2.18.6", "2.19.3", "2.20.5"]);
   return {
     cluster: rng.pick(NAMES.clusters),
-    hostPrefix: rng.pick(NAMES.hostPrefixes),
+    hostPrefix: rng.pick([
+      ...(NAMES.hostPrefixes["any"] ?? []),
+      ...(NAMES.hostPrefixes[gpu.id] ?? []),
+    ]),
     project,
     user,
     checkpointDir: `${root}/${run}`,

@@ -22,11 +22,26 @@ export interface GridInput {
 
 const LEVELS = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
 
-function tempGlyph(tempC: number, color: boolean): string {
-  const i = Math.max(0, Math.min(7, Math.floor((tempC - 30) / 7)));
-  const g = LEVELS[i] as string;
-  if (!color) return g;
-  return paint(color, tempC >= 80 ? "red" : tempC >= 70 ? "yellow" : "green", g);
+function level(tempC: number): string {
+  return LEVELS[Math.max(0, Math.min(7, Math.floor((tempC - 30) / 7)))] as string;
+}
+
+function band(tempC: number): "red" | "yellow" | "green" {
+  return tempC >= 80 ? "red" : tempC >= 70 ? "yellow" : "green";
+}
+
+/** Temperature glyphs, one colour sequence per run of equal colour (few bytes per redraw). */
+function glyphs(temps: readonly number[], color: boolean): string {
+  if (!color) return temps.map(level).join("");
+  let out = "";
+  let i = 0;
+  while (i < temps.length) {
+    const b = band(temps[i] as number);
+    let run = "";
+    while (i < temps.length && band(temps[i] as number) === b) run += level(temps[i++] as number);
+    out += paint(color, b, run);
+  }
+  return out;
 }
 
 function gib(mib: number): string {
@@ -100,22 +115,30 @@ export function renderGpuGrid(inp: GridInput): string[] {
     const all: GpuSample[] = [];
     const cells: string[] = [];
     for (let n = 0; n < nodes; n++) {
-      let glyphs = "";
-      let tmax = 0;
+      const temps: number[] = [];
       for (let l = 0; l < gpusPerNode; l++) {
         const s = inp.sample(n * gpusPerNode + l);
         all.push(s);
-        glyphs += tempGlyph(s.tempC, color);
-        tmax = Math.max(tmax, s.tempC);
+        temps.push(s.tempC);
       }
-      cells.push(`${padEnd(inp.host(n), hostWidth)} ${glyphs} ${padStart(String(tmax), 3)}°C`);
+      const tmax = Math.max(...temps);
+      cells.push(
+        `${padEnd(inp.host(n), hostWidth)} ${glyphs(temps, color)} ${padStart(String(tmax), 3)}°C`,
+      );
     }
     const rows: string[] = [header(inp, stats(all), false)];
     for (let i = 0; i < cells.length; i += perRow) rows.push(cells.slice(i, i + perRow).join("  "));
     return rows;
   }
   // One glyph per node: its first GPU stands for it (GPUs of a node share airflow and load).
-  const label = (a: number, b: number) => `nodes ${inp.host(a)}…${inp.host(b).slice(-4)} `;
+  // Rows are labelled in Slurm node-list notation, e.g. gpu-node-[000-063].
+  const label = (a: number, b: number) => {
+    const first = inp.host(a), last = inp.host(b);
+    let i = 0;
+    while (i < first.length && first[i] === last[i]) i++;
+    while (i > 0 && /\d/.test(first[i - 1] as string)) i--;
+    return `${first.slice(0, i)}[${first.slice(i)}-${last.slice(i)}] `;
+  };
   const labelWidth = label(0, nodes - 1).length;
   const perLine = Math.max(8, width - labelWidth);
   const reps = Array.from({ length: nodes }, (_, n) => inp.sample(n * gpusPerNode));
@@ -123,9 +146,7 @@ export function renderGpuGrid(inp: GridInput): string[] {
     const rows: string[] = [header(inp, stats(reps), true)];
     for (let i = 0; i < nodes; i += perLine) {
       const end = Math.min(nodes, i + perLine);
-      let line = label(i, end - 1);
-      for (let n = i; n < end; n++) line += tempGlyph((reps[n] as GpuSample).tempC, color);
-      rows.push(line);
+      rows.push(label(i, end - 1) + glyphs(reps.slice(i, end).map((r) => r.tempC), color));
     }
     return rows;
   }

@@ -1,0 +1,28 @@
+/** Help texts. */
+
+export const SHOW_HELP = `llm-sim: a simulated large-scale LLM training run, physically consistent.
+
+Usage:
+  llm-sim [flags]            play simulated training runs, one after another, until Ctrl-C
+
+Flags:
+  --seed N                   replay: the same seed plays the same runs (0–4294967295)
+  --speed X                  time factor, at least 0.01 (1 = real time, the default)
+  --instant                  no pauses: print as fast as possible
+  --exit-after-time D        stop after a duration: 90s, 2m, 1h30m
+  --exit-after-runs N        stop after N runs
+  --model NAME               model preset, alias or fun name (see --list models)
+  --gpu NAME                 GPU type (see --list gpus)
+  --gpus N                   GPU count: 1–8, or whole nodes of 8
+  --precision P              bf16, fp16, fp8 or fp32
+  --list WHAT                print the catalog of models, gpus or datasets
+  --width N                  columns to fit (20–400; default: the terminal's)
+  --no-color                 no colours (NO_COLOR is honoured too)
+  --start-time T             simulated start, e.g. 2026-11-26T09:00:00Z (reproducible logs)
+  -h, --help                 this help
+  -V, --version              print the version
+
+Every number comes from one hidden configuration (architecture, GPUs, parallel layout,
+precision, batch, sequence length). Each run's summary prints its seed and a command to
+replay it.
+`;

@@ -1,0 +1,60 @@
+/**
+ * A dialect formats a run the way one training framework prints it. It only formats: every
+ * number it prints comes from the run context (hidden config, physics, simulator records), and
+ * every pause it asks for is a duration the engine derived.
+ */
+import type { WarningSpec } from "../data.ts";
+import type { ShardPlan } from "../engine/artifacts.ts";
+import type { CheckpointRecord, EvalRecord, StepRecord } from "../engine/run.ts";
+import type { Beat, RunContext } from "../phases/context.ts";
+
+/** Steps between two log lines, averaged the way frameworks average them. */
+export interface LogWindow {
+  steps: number;
+  last: StepRecord;
+  meanLoss: number;
+  meanStepMs: number;
+  skipped: number;
+}
+
+/** What the live region shows during training. */
+export interface LiveState {
+  step: number;
+  /** Seconds since training started in this process. */
+  elapsed: number;
+  /** Steps per second, from recent steps. */
+  rate: number;
+  phase: "train" | "eval" | "checkpoint";
+  /** Eval progress 0–1 during validation. */
+  evalFrac: number;
+}
+
+export interface Dialect {
+  readonly name: string;
+  launch(ctx: RunContext): Beat[];
+  distributed(ctx: RunContext): Beat[];
+  model(ctx: RunContext): Beat[];
+  /** Bar shown while weights load (`frac` 0–1). */
+  loadBar(ctx: RunContext, frac: number, elapsed: number): string;
+  loaded(ctx: RunContext, seconds: number): Beat[];
+  data(ctx: RunContext): Beat[];
+  trainStart(ctx: RunContext): Beat[];
+  stepLog(ctx: RunContext, w: LogWindow): string;
+  live(ctx: RunContext, s: LiveState): string[];
+  evalStart(ctx: RunContext): Beat[];
+  /** Bar shown while validation runs. */
+  evalBar(ctx: RunContext, frac: number, elapsed: number): string;
+  evalDone(ctx: RunContext, e: EvalRecord): Beat[];
+  /** Where the checkpoint of `step` goes, named the framework's way. */
+  checkpointDir(ctx: RunContext, step: number): string;
+  checkpointStart(ctx: RunContext, dir: string): Beat[];
+  checkpointDone(ctx: RunContext, c: CheckpointRecord, dir: string): Beat[];
+  /** Print a catalogued warning (placeholders already filled). */
+  warning(ctx: RunContext, w: WarningSpec, lines: string[]): string;
+  windowEnd(ctx: RunContext): Beat[];
+  trainEnd(ctx: RunContext): Beat[];
+  exportStart(ctx: RunContext, plan: ShardPlan): Beat[];
+  exportFile(ctx: RunContext, name: string, bytes: number): string;
+  exportDone(ctx: RunContext, plan: ShardPlan): Beat[];
+  summary(ctx: RunContext): string[];
+}

@@ -1,0 +1,107 @@
+/**
+ * What a phase gets: the screen, the clock, the run (hidden config, physics, simulator) and the
+ * dialect that formats it. Phases never touch `Deno.*`.
+ */
+import type { Clock } from "../core/clock.ts";
+import { Rng } from "../core/rng.ts";
+import type { Dialect } from "../dialects/dialect.ts";
+import { hostName } from "../engine/cluster.ts";
+import type { Physics, RunSim } from "../engine/run.ts";
+import type { HiddenConfig } from "../engine/types.ts";
+import type { Screen } from "../term/screen.ts";
+
+/** Running totals a run keeps for its summary. */
+export interface RunTotals {
+  /** Simulated time the run started (epoch ms). */
+  startMs: number;
+  /** Time spent in training steps (ms). */
+  trainMs: number;
+  stepsRun: number;
+  tokensRun: number;
+  firstLoss: number | null;
+  lastLoss: number | null;
+  lastVal: number | null;
+  lastPerplexity: number | null;
+  /** Sum of tokens/s/GPU and MFU over steps (for averages). */
+  tpsSum: number;
+  mfuSum: number;
+  checkpoints: number;
+  lastCheckpoint: string | null;
+  exportDir: string | null;
+  /** How the run ended. */
+  outcome: "completed" | "window" | "early-stopped" | "running";
+}
+
+export interface RunContext {
+  screen: Screen;
+  clock: Clock;
+  cfg: HiddenConfig;
+  physics: Physics;
+  sim: RunSim;
+  dialect: Dialect;
+  /** 1-based index of this run in the show. */
+  runIndex: number;
+  /** Minutes east of UTC for printed local times. */
+  tz: number;
+  /** Presentation-independent random stream for the run's events (warnings, timing details). */
+  events: Rng;
+  totals: RunTotals;
+  /** Command that replays this run (its seed and the user's flags). */
+  replay: string;
+  /** Host name of node `i`. */
+  host(node: number): string;
+}
+
+export function createRunContext(opts: {
+  screen: Screen;
+  clock: Clock;
+  cfg: HiddenConfig;
+  physics: Physics;
+  sim: RunSim;
+  dialect: Dialect;
+  runIndex: number;
+  tz: number;
+  replay: string;
+}): RunContext {
+  const { cfg } = opts;
+  return {
+    ...opts,
+    events: new Rng(cfg.seed).fork("events"),
+    totals: {
+      startMs: opts.clock.now(),
+      trainMs: 0,
+      stepsRun: 0,
+      tokensRun: 0,
+      firstLoss: null,
+      lastLoss: null,
+      lastVal: null,
+      lastPerplexity: null,
+      tpsSum: 0,
+      mfuSum: 0,
+      checkpoints: 0,
+      lastCheckpoint: null,
+      exportDir: null,
+      outcome: "running",
+    },
+    host: (node: number) => hostName(cfg.site.hostPrefix, node, cfg.nodes),
+  };
+}
+
+/**
+ * A line (or lines) to print after a pause. Text that carries a timestamp is a function, so
+ * the time printed is the time it appears.
+ */
+export interface Beat {
+  /** Simulated ms to wait before printing. */
+  wait: number;
+  text: string | (() => string);
+}
+
+/** Play beats: wait, then print. */
+export async function play(ctx: RunContext, beats: readonly Beat[]): Promise<void> {
+  for (const b of beats) {
+    if (b.wait > 0) await ctx.clock.sleep(b.wait);
+    const text = typeof b.text === "function" ? b.text() : b.text;
+    if (text.length > 0) ctx.screen.log(text);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Start-up: launcher, distributed init (NCCL, ranks, bandwidth check), model build, weights
+ * load (a bar for as long as the bytes take to read at the cluster's storage bandwidth),
+ * tokenizer and data.
+ */
+import { type Beat, play, type RunContext } from "./context.ts";
+import type { Phase } from "./phase.ts";
+import { fillWarning, warningsFor } from "./warnings.ts";
+
+/** Refresh period of bars while something loads, simulated ms. */
+const BAR_TICK_MS = 250;
+
+/** Show a bar for `seconds`, then return; the region is cleared at the end. */
+export async function timedBar(
+  ctx: RunContext,
+  seconds: number,
+  render: (frac: number, elapsed: number) => string,
+): Promise<void> {
+  const total = seconds * 1000;
+  const ticks = Math.max(1, Math.ceil(total / BAR_TICK_MS));
+  for (let i = 0; i < ticks; i++) {
+    ctx.screen.region([render(i / ticks, (i * total) / ticks / 1000)]);
+    await ctx.clock.sleep(total / ticks);
+  }
+  ctx.screen.clearRegion();
+}
+
+export const initPhase: Phase = {
+  name: "init",
+  async run(ctx: RunContext): Promise<void> {
+    const d = ctx.dialect;
+    await play(ctx, d.launch(ctx));
+    await play(ctx, d.distributed(ctx));
+    // NCCL's own start-up lines belong to the dialect's NCCL block
+    const startup: Beat[] = warningsFor(ctx, "startup").filter((w) => !w.id.startsWith("nccl-"))
+      .map((w) => ({
+        wait: 40,
+        text: () => d.warning(ctx, w, fillWarning(ctx, w, 0)),
+      }));
+    await play(ctx, startup);
+    await play(ctx, d.model(ctx));
+    const seconds = ctx.physics.loadSeconds;
+    await timedBar(ctx, seconds, (f, e) => d.loadBar(ctx, f, e));
+    ctx.sim.idle(seconds * 1000);
+    ctx.screen.log(d.loadBar(ctx, 1, seconds));
+    await play(ctx, d.loaded(ctx, seconds));
+    await play(ctx, d.data(ctx));
+  },
+};

@@ -1,0 +1,16 @@
+/** The end-of-run summary, and end-of-job warnings. */
+import type { RunContext } from "./context.ts";
+import type { Phase } from "./phase.ts";
+import { fillWarning, warningsFor } from "./warnings.ts";
+
+export const summaryPhase: Phase = {
+  name: "summary",
+  async run(ctx: RunContext): Promise<void> {
+    const d = ctx.dialect;
+    for (const w of warningsFor(ctx, "end")) {
+      ctx.screen.log(d.warning(ctx, w, fillWarning(ctx, w, 0)));
+    }
+    await ctx.clock.sleep(400);
+    ctx.screen.log(d.summary(ctx).join("\n"));
+  },
+};

@@ -1,0 +1,144 @@
+/**
+ * llm-sim: the thin shell. Flags → config → terminal, clock and signals → scheduler → exit
+ * code. Only this file and lib/term/deno_terminal.ts touch Deno.*; the show needs no
+ * permission at all.
+ */
+import denoJson from "./deno.json" with { type: "json" };
+import { parseShowArgs, type ShowConfig } from "./lib/cli/args.ts";
+import { UsageError } from "./lib/cli/errors.ts";
+import { renderList } from "./lib/cli/lists.ts";
+import { SHOW_HELP } from "./lib/cli/usage.ts";
+import { type Clock, RealClock, VirtualClock } from "./lib/core/clock.ts";
+import { InfeasibleError, runShow } from "./lib/core/scheduler.ts";
+import { TorchrunDialect } from "./lib/dialects/torchrun.ts";
+import { HIDE_CURSOR, RESET, SHOW_CURSOR } from "./lib/term/ansi.ts";
+import { DenoTerminal } from "./lib/term/deno_terminal.ts";
+import { Screen } from "./lib/term/screen.ts";
+
+export const VERSION: string = denoJson.version;
+
+const encoder = new TextEncoder();
+
+function writeOut(s: string): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(s));
+  } catch {
+    // reader gone: nothing to do
+  }
+}
+
+function writeErr(s: string): void {
+  try {
+    Deno.stderr.writeSync(encoder.encode(s));
+  } catch {
+    // stderr closed
+  }
+}
+
+function listen(signal: Deno.Signal, fn: () => void): () => void {
+  try {
+    Deno.addSignalListener(signal, fn);
+    return () => Deno.removeSignalListener(signal, fn);
+  } catch {
+    return () => {}; // not supported on this platform (Windows: SIGTERM, SIGWINCH)
+  }
+}
+
+function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0] as number;
+}
+
+async function show(cfg: ShowConfig): Promise<number> {
+  const controller = new AbortController();
+  let why: "signal" | "time" | "pipe" | null = null;
+  const stop = (reason: "signal" | "time" | "pipe") => {
+    if (why === null) why = reason;
+    controller.abort();
+  };
+  const term = new DenoTerminal({
+    ...(cfg.width !== null ? { width: cfg.width } : {}),
+    noColor: cfg.noColor,
+    onBrokenPipe: () => stop("pipe"),
+  });
+  const screen = new Screen(term, { wrap: term.live || cfg.width !== null });
+  const startMs = cfg.startTime ?? Date.now();
+  const signal = controller.signal;
+  const clock: Clock = cfg.instant
+    ? new VirtualClock(startMs, {
+      signal,
+      wallNow: () => performance.now(),
+      beforeYield: () => term.flush(),
+    })
+    : new RealClock({
+      speed: cfg.speed,
+      startMs,
+      realNow: () => performance.now(),
+      signal,
+      beforeSleep: () => term.flush(),
+    });
+  const unlisten = [
+    listen("SIGINT", () => stop("signal")),
+    listen("SIGTERM", () => stop("signal")),
+    listen("SIGWINCH", () => term.refreshSize()),
+  ];
+  const timer = cfg.exitAfterTimeMs !== null
+    ? setTimeout(() => stop("time"), cfg.exitAfterTimeMs)
+    : undefined;
+  if (term.live) term.write(HIDE_CURSOR);
+  try {
+    await runShow({
+      seed: cfg.seed ?? randomSeed(),
+      exitAfterRuns: cfg.exitAfterRuns,
+      tz: -new Date(startMs).getTimezoneOffset(),
+      request: {
+        ...(cfg.model ? { model: cfg.model } : {}),
+        ...(cfg.displayName ? { displayName: cfg.displayName } : {}),
+        ...(cfg.gpu ? { gpu: cfg.gpu } : {}),
+        ...(cfg.gpus !== null ? { gpus: cfg.gpus } : {}),
+        ...(cfg.precision ? { precision: cfg.precision } : {}),
+      },
+      replayFlags: cfg.replayFlags,
+      dialect: () => new TorchrunDialect(),
+    }, { screen, clock });
+  } finally {
+    clearTimeout(timer);
+    for (const off of unlisten) off();
+    if (term.live) term.write(RESET + SHOW_CURSOR);
+    term.flush();
+  }
+  return why === "signal" ? 130 : 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const cfg = parseShowArgs(argv);
+    if (cfg.help) {
+      writeOut(SHOW_HELP);
+      return 0;
+    }
+    if (cfg.version) {
+      writeOut(`llm-sim ${VERSION}\n`);
+      return 0;
+    }
+    if (cfg.list) {
+      writeOut(renderList(cfg.list));
+      return 0;
+    }
+    return await show(cfg);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      writeErr(`llm-sim: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof InfeasibleError) {
+      writeErr(`llm-sim: cannot run this configuration: ${e.message}\n`);
+      return 2;
+    }
+    writeErr(`llm-sim: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
