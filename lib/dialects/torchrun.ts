@@ -16,6 +16,7 @@ import {
   bytesDecimal,
   commas,
   compactCount,
+  fixed,
   humanDuration,
   sciLower,
   timestampMs,
@@ -169,8 +170,8 @@ export class TorchrunDialect implements Dialect {
           ms + 300,
           ctx,
           "dist",
-          `NCCL all_reduce check: 1.00 GiB in ${ms.toFixed(2)} ms, busbw ${
-            p.busBandwidthGBps.toFixed(1)
+          `NCCL all_reduce check: 1.00 GiB in ${fixed(ms, 2)} ms, busbw ${
+            fixed(p.busBandwidthGBps, 1)
           } GB/s (${link})`,
         ),
       );
@@ -208,7 +209,7 @@ export class TorchrunDialect implements Dialect {
           bytesBinary(m.grads)
         } · optimizer ${bytesBinary(m.optimizer)} · activations ${
           bytesBinary(m.activations + m.logits)
-        } · reserved ${bytesBinary(m.reserved)} / ${c.gpu.capacityGiB.toFixed(2)} GiB`,
+        } · reserved ${bytesBinary(m.reserved)} / ${fixed(c.gpu.capacityGiB, 2)} GiB`,
       ),
     ];
     return beats;
@@ -244,13 +245,13 @@ export class TorchrunDialect implements Dialect {
     const p = ctx.physics;
     const msg = c.kind === "finetune"
       ? `Loaded pretrained weights ${c.model.name} (${bytesDecimal(p.loadBytes)}) in ${
-        seconds.toFixed(1)
+        fixed(seconds, 1)
       }s`
       : c.startStep > 0
       ? `Resumed from ${c.site.checkpointDir}/step-${c.startStep} (${
         bytesDecimal(p.loadBytes)
-      }) in ${seconds.toFixed(1)}s`
-      : `Initialized weights from scratch (normal std=0.02) in ${seconds.toFixed(1)}s`;
+      }) in ${fixed(seconds, 1)}s`
+      : `Initialized weights from scratch (normal std=0.02) in ${fixed(seconds, 1)}s`;
     return [this.#beat(0, ctx, "model", msg)];
   }
 
@@ -293,7 +294,7 @@ export class TorchrunDialect implements Dialect {
           sciLower(c.lr.peak, 1)
         } → ${sciLower(c.lr.min, 1)} ${c.lr.decay}, warmup ${
           commas(c.lr.warmupSteps)
-        } steps · clip ${c.optimizer.clipGrad.toFixed(1)} · ${c.precision}`,
+        } steps · clip ${fixed(c.optimizer.clipGrad, 1)} · ${c.precision}`,
       ),
     ];
     return beats;
@@ -321,16 +322,16 @@ export class TorchrunDialect implements Dialect {
     const tflops = (flops * tpsGpu) / 1e12;
     const mfu = (100 * tflops) / (c.gpu.peakTflops.bf16 ?? c.gpu.peakTflops.fp16);
     const mem = ctx.physics.candidate.memory.worst.reserved / GIB;
-    const epoch = c.kind === "finetune" ? ` | epoch ${r.epochFloat.toFixed(2)}` : "";
+    const epoch = c.kind === "finetune" ? ` | epoch ${fixed(r.epochFloat, 2)}` : "";
     const scale = c.precision === "fp16" ? ` | loss_scale ${r.lossScale}` : "";
     const skip = w.skipped > 0 ? ` | skipped ${w.skipped}` : "";
-    const msg = `step ${r.step}/${c.totalSteps}${epoch} | loss ${w.meanLoss.toFixed(4)} | lr ${
+    const msg = `step ${r.step}/${c.totalSteps}${epoch} | loss ${fixed(w.meanLoss, 4)} | lr ${
       sciLower(r.lr, 4)
-    } | grad_norm ${r.gradNorm.toFixed(3)} | ${
-      tps >= 1e6 ? `${(tps / 1e6).toFixed(2)}M` : `${(tps / 1e3).toFixed(1)}k`
-    } tok/s | ${tflops.toFixed(1)} TFLOP/s/GPU | MFU ${mfu.toFixed(1)}% | mem ${
-      mem.toFixed(1)
-    } GiB | ${(ms / 1000).toFixed(2)} s/it${scale}${skip}`;
+    } | grad_norm ${fixed(r.gradNorm, 3)} | ${
+      tps >= 1e6 ? `${fixed(tps / 1e6, 2)}M` : `${fixed(tps / 1e3, 1)}k`
+    } tok/s | ${fixed(tflops, 1)} TFLOP/s/GPU | MFU ${fixed(mfu, 1)}% | mem ${
+      fixed(mem, 1)
+    } GiB | ${fixed(ms / 1000, 2)} s/it${scale}${skip}`;
     return this.#log(ctx, "train", "INFO", msg);
   }
 
@@ -370,9 +371,9 @@ export class TorchrunDialect implements Dialect {
         0,
         ctx,
         "eval",
-        `step ${e.step} | val_loss ${e.loss.toFixed(4)} | val_ppl ${
-          e.perplexity.toFixed(2)
-        } | best ${e.best.toFixed(4)}${patience} | ${(e.durationMs / 1000).toFixed(1)}s`,
+        `step ${e.step} | val_loss ${fixed(e.loss, 4)} | val_ppl ${fixed(e.perplexity, 2)} | best ${
+          fixed(e.best, 4)
+        }${patience} | ${fixed(e.durationMs / 1000, 1)}s`,
       ),
     ];
   }
@@ -402,8 +403,8 @@ export class TorchrunDialect implements Dialect {
         0,
         ctx,
         "ckpt",
-        `Saved ${dir.split("/").pop()} in ${secs.toFixed(1)}s (${
-          (c.size.total / 1e9 / secs).toFixed(1)
+        `Saved ${dir.split("/").pop()} in ${fixed(secs, 1)}s (${
+          fixed(c.size.total / 1e9 / secs, 1)
         } GB/s)`,
       ),
     ];
@@ -499,10 +500,8 @@ export function summaryTable(ctx: RunContext): string[] {
     : `Run complete: ${c.displayName}`;
   const loss = t.lastLoss === null
     ? "n/a"
-    : `${t.firstLoss?.toFixed(4)} → ${t.lastLoss.toFixed(4)}${
-      t.lastVal !== null
-        ? ` (val ${t.lastVal.toFixed(4)}, ppl ${t.lastPerplexity?.toFixed(2)})`
-        : ""
+    : `${t.firstLoss?.toFixed(4)} → ${fixed(t.lastLoss, 4)}${
+      t.lastVal !== null ? ` (val ${fixed(t.lastVal, 4)}, ppl ${t.lastPerplexity?.toFixed(2)})` : ""
     }`;
   const rows = [
     {
@@ -517,7 +516,7 @@ export function summaryTable(ctx: RunContext): string[] {
     },
     { key: "Tokens", value: `${compactCount(t.tokensRun)} this session` },
     { key: "Loss", value: loss },
-    { key: "Throughput", value: `${commas(avgTps)} tok/s/GPU · MFU ${avgMfu.toFixed(1)}%` },
+    { key: "Throughput", value: `${commas(avgTps)} tok/s/GPU · MFU ${fixed(avgMfu, 1)}%` },
     {
       key: "GPU-hours",
       value: `${gpuHours.toFixed(gpuHours < 10 ? 2 : 1)} (${c.gpus} × ${c.gpu.name})`,

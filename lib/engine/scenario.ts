@@ -87,19 +87,22 @@ function roundSig(x: number, digits: number): number {
   return Number(x.toPrecision(digits));
 }
 
+// Selection heuristics read the catalog's published parameter count (tests assert it equals
+// the count computed from the architecture) so that choosing a model builds no tensor lists.
+
 function pickKind(rng: Rng, model: ModelPreset | undefined): RunKind {
-  const n = model ? paramCount(model.arch).total : 0;
+  const n = model ? model.params : 0;
   if (model && n < 3e8) return rng.chance(0.25) ? "finetune" : "pretrain";
   return rng.chance(0.45) ? "finetune" : "pretrain";
 }
 
 function pickModel(rng: Rng, kind: RunKind): ModelPreset {
   const pool = MODELS.filter((m) => {
-    const n = paramCount(m.arch).total;
+    const n = m.params;
     return kind === "finetune" ? n >= 1e8 && n <= 80e9 : n >= 1e8;
   });
   const weights = pool.map((m) => {
-    const n = paramCount(m.arch).total;
+    const n = m.params;
     if (kind === "finetune") return n <= 15e9 ? 3 : 1;
     return n >= 3e11 ? 0.6 : 1;
   });
@@ -107,7 +110,7 @@ function pickModel(rng: Rng, kind: RunKind): ModelPreset {
 }
 
 function pickGpu(rng: Rng, model: ModelPreset): GpuSpec {
-  const n = paramCount(model.arch).total;
+  const n = model.params;
   const pool = GPUS.filter((g) => (GPU_WEIGHTS[g.id] ?? 0) > 0).filter((g) =>
     // Old or small parts only for models they were actually used for.
     g.memoryGB >= 48 || n <= 15e9
@@ -129,7 +132,7 @@ export function pickFramework(
   model: ModelPreset,
   gpus: number | undefined,
 ): Framework {
-  const params = paramCount(model.arch).total;
+  const params = model.params;
   if (kind === "finetune") {
     return rng.weighted<Framework>(["hf", "deepspeed", "lightning", "fsdp"], [5, 2, 1, 2]);
   }

@@ -107,7 +107,7 @@ export const trainingPhase: Phase = {
           screen.log(d.warning(ctx, w, fillWarning(ctx, w, ctx.events.int(0, cfg.gpus - 1))));
         }
       }
-      live.update(state("train"));
+      if (screen.live) live.update(state("train"));
       if (r.step % cfg.evalInterval === 0) {
         const e = await runValidation(ctx);
         if (cfg.kind === "finetune" && cfg.patience > 0 && e.badEvals >= cfg.patience) {

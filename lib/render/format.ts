@@ -14,15 +14,44 @@ export function commas(n: number): string {
   return neg ? "-" + s : s;
 }
 
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const ZEROS = "000000000000000";
+
+/**
+ * `x.toFixed(d)` in plain JavaScript (V8's toFixed is a runtime call, and instant mode formats
+ * millions of numbers). Falls back to toFixed outside the exactly representable range.
+ */
+export function fixed(x: number, d: number): string {
+  const p = POW10[d];
+  if (p === undefined || !(Math.abs(x) * p < 9e15)) return x.toFixed(d);
+  const n = Math.round(Math.abs(x) * p);
+  const sign = x < 0 && n > 0 ? "-" : "";
+  if (d === 0) return sign + n;
+  let digits = String(n);
+  if (digits.length <= d) digits = ZEROS.slice(0, d + 1 - digits.length) + digits;
+  const cut = digits.length - d;
+  return sign + digits.slice(0, cut) + "." + digits.slice(cut);
+}
+
 /** Python `{:.{d}E}`: 1.5e-4 → "1.500000E-04". */
 export function sciE(x: number, digits = 6): string {
-  const s = x.toExponential(digits);
-  const e = s.indexOf("e");
-  const mant = s.slice(0, e);
-  const exp = Number(s.slice(e + 1));
-  const sign = exp < 0 ? "-" : "+";
+  if (x === 0 || !Number.isFinite(x)) {
+    return x === 0 ? `${fixed(0, digits)}E+00` : String(x);
+  }
+  const ax = Math.abs(x);
+  let exp = Math.floor(Math.log10(ax));
+  let mant = ax / 10 ** exp;
+  let m = fixed(mant, digits);
+  if (m.startsWith("10")) {
+    exp += 1;
+    mant = ax / 10 ** exp;
+    m = fixed(mant, digits);
+  } else if (mant < 1) {
+    exp -= 1;
+    m = fixed(ax / 10 ** exp, digits);
+  }
   const a = Math.abs(exp);
-  return `${mant}E${sign}${a < 10 ? "0" + a : a}`;
+  return `${x < 0 ? "-" : ""}${m}E${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
 }
 
 /** Python `{:.{d}e}` (lower-case e, two-digit exponent). */
@@ -111,16 +140,31 @@ function parts(ms: number, tzMinutes: number) {
   };
 }
 
-/** "2026-11-26 10:00:00". */
+let cachedDay = NaN;
+let cachedTz = NaN;
+let cachedDate = "";
+
+/** "2026-11-26 10:00:00". The date part is computed once a day; the time by arithmetic. */
 export function timestamp(ms: number, tz: number): string {
-  const p = parts(ms, tz);
-  return `${p.y}-${two(p.mo)}-${two(p.d)} ${two(p.h)}:${two(p.mi)}:${two(p.s)}`;
+  const local = ms + tz * 60000;
+  const day = Math.floor(local / 86400000);
+  if (day !== cachedDay || tz !== cachedTz) {
+    const p = parts(day * 86400000, 0);
+    cachedDay = day;
+    cachedTz = tz;
+    cachedDate = `${p.y}-${two(p.mo)}-${two(p.d)} `;
+  }
+  const s = Math.floor((local - day * 86400000) / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s / 60) - h * 60;
+  const sec = s - h * 3600 - m * 60;
+  return cachedDate + two(h) + ":" + two(m) + ":" + two(sec);
 }
 
 /** "2026-11-26 10:00:00,123" (Python logging asctime). */
 export function timestampMs(ms: number, tz: number): string {
-  const p = parts(ms, tz);
-  return `${timestamp(ms, tz)},${String(p.ms).padStart(3, "0")}`;
+  const m = Math.floor(ms) - Math.floor(ms / 1000) * 1000;
+  return `${timestamp(ms, tz)},${m < 10 ? "00" + m : m < 100 ? "0" + m : m}`;
 }
 
 /** "10:00:00". */

@@ -46,7 +46,11 @@ export class Screen {
   /** Print one or more lines ("\n"-separated) above the live region. */
   log(text: string): void {
     let out = "";
-    for (const line of text.split("\n")) for (const piece of this.#fit(line)) out += piece + "\n";
+    if (!this.wrap && !this.term.color && !text.includes("\x1b")) {
+      out = text + "\n"; // the fast path of piped and instant output
+    } else {
+      for (const line of text.split("\n")) for (const piece of this.#fit(line)) out += piece + "\n";
+    }
     if (this.term.live && this.#region.length > 0) {
       this.term.write(cursorUp(this.#region.length) + CLEAR_DOWN + out + this.#draw(this.#region));
     } else {
