@@ -68,7 +68,8 @@ export function tqdmBars(ctx: RunContext, s: LiveState, desc = "Epoch"): string[
       }, w),
     ];
   }
-  const epoch = Math.min(c.epochs, Math.floor(s.step / spe) + 1);
+  // the last step of an epoch still belongs to it (tqdm shows 100 % before the next bar)
+  const epoch = Math.max(1, Math.min(c.epochs, Math.ceil(s.step / spe)));
   const inEpoch = s.step - (epoch - 1) * spe;
   return [
     tqdmLine({

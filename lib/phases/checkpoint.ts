@@ -1,6 +1,7 @@
 /** A checkpoint save: where, how big (from the engine), how long at the storage bandwidth. */
 import { play, type RunContext } from "./context.ts";
 import { fillWarning, warningsFor } from "./warnings.ts";
+import { timedBar } from "./init.ts";
 
 export async function runCheckpoint(ctx: RunContext): Promise<void> {
   const d = ctx.dialect;
@@ -12,7 +13,15 @@ export async function runCheckpoint(ctx: RunContext): Promise<void> {
     }
   }
   const rec = ctx.sim.checkpoint();
-  await ctx.clock.sleep(rec.durationMs);
+  const secs = rec.durationMs / 1000;
+  await timedBar(
+    ctx,
+    secs,
+    (frac, elapsed) =>
+      `saving ${dir.split("/").pop()}: ${Math.round(frac * 100)}% · ${elapsed.toFixed(0)}s/${
+        secs.toFixed(0)
+      }s`,
+  );
   ctx.totals.checkpoints++;
   ctx.totals.lastCheckpoint = dir;
   await play(ctx, d.checkpointDone(ctx, rec, dir));

@@ -9,6 +9,7 @@ import { hostName } from "../engine/cluster.ts";
 import type { Physics, RunSim } from "../engine/run.ts";
 import type { HiddenConfig } from "../engine/types.ts";
 import type { Screen } from "../term/screen.ts";
+import type { LiveRegion } from "./live.ts";
 
 /** Running totals a run keeps for its summary. */
 export interface RunTotals {
@@ -46,6 +47,8 @@ export interface RunContext {
   /** Presentation-independent random stream for the run's events (warnings, timing details). */
   events: Rng;
   totals: RunTotals;
+  /** The live region while training runs (null before). */
+  live: LiveRegion | null;
   /** Command that replays this run (its seed and the user's flags). */
   replay: string;
   /** Host name of node `i`. */
@@ -67,6 +70,7 @@ export function createRunContext(opts: {
   return {
     ...opts,
     events: new Rng(cfg.seed).fork("events"),
+    live: null,
     totals: {
       startMs: opts.clock.now(),
       trainMs: 0,

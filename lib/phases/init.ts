@@ -10,19 +10,29 @@ import { fillWarning, warningsFor } from "./warnings.ts";
 /** Refresh period of bars while something loads, simulated ms. */
 const BAR_TICK_MS = 250;
 
-/** Show a bar for `seconds`, then return; the region is cleared at the end. */
+/**
+ * Show a bar for `seconds` (under the training bars while training runs), then remove it.
+ * Off a TTY nothing is drawn and the time passes in one pause.
+ */
 export async function timedBar(
   ctx: RunContext,
   seconds: number,
   render: (frac: number, elapsed: number) => string,
 ): Promise<void> {
   const total = seconds * 1000;
+  if (!ctx.screen.live) {
+    await ctx.clock.sleep(total);
+    return;
+  }
   const ticks = Math.max(1, Math.ceil(total / BAR_TICK_MS));
   for (let i = 0; i < ticks; i++) {
-    ctx.screen.region([render(i / ticks, (i * total) / ticks / 1000)]);
+    const line = render(i / ticks, (i * total) / ticks / 1000);
+    if (ctx.live) ctx.live.extra([line]);
+    else ctx.screen.region([line]);
     await ctx.clock.sleep(total / ticks);
   }
-  ctx.screen.clearRegion();
+  if (ctx.live) ctx.live.extra([]);
+  else ctx.screen.clearRegion();
 }
 
 export const initPhase: Phase = {

@@ -6,53 +6,12 @@
  */
 import type { LiveState, LogWindow } from "../dialects/dialect.ts";
 import type { StepRecord } from "../engine/run.ts";
-import { renderGpuGrid } from "../render/gpu_grid.ts";
 import { play, type RunContext } from "./context.ts";
 import type { Phase } from "./phase.ts";
 import { runCheckpoint } from "./checkpoint.ts";
 import { runValidation } from "./validation.ts";
 import { fillWarning, warningsFor } from "./warnings.ts";
-
-/** Telemetry refresh period of the GPU grid (like a DCGM scrape), simulated ms. */
-const GRID_REFRESH_MS = 2000;
-/** Fastest bar refresh, simulated ms. */
-const BAR_REFRESH_MS = 250;
-
-class LiveView {
-  #ctx: RunContext;
-  #grid: string[] = [];
-  #gridAt = -Infinity;
-  #barAt = -Infinity;
-
-  constructor(ctx: RunContext) {
-    this.#ctx = ctx;
-  }
-
-  update(state: LiveState, force = false): void {
-    const ctx = this.#ctx;
-    if (!ctx.screen.live) return;
-    const now = ctx.clock.now();
-    if (!force && now - this.#barAt < BAR_REFRESH_MS) return;
-    this.#barAt = now;
-    const bars = ctx.dialect.live(ctx, state);
-    if (now - this.#gridAt >= GRID_REFRESH_MS || force) {
-      this.#gridAt = now;
-      const c = ctx.cfg;
-      const room = Math.max(0, ctx.screen.term.rows - bars.length - 4);
-      this.#grid = room < 2 ? [] : renderGpuGrid({
-        gpus: c.gpus,
-        gpusPerNode: c.gpusPerNode,
-        gpuName: c.gpu.name,
-        host: ctx.host,
-        sample: (r) => ctx.sim.telemetry.sample(r, now),
-        width: ctx.screen.columns,
-        color: ctx.screen.color,
-        maxRows: Math.min(8, room - 1),
-      });
-    }
-    ctx.screen.region([...bars, ...this.#grid]);
-  }
-}
+import { LiveRegion } from "./live.ts";
 
 function emptyWindow(): { steps: number; loss: number; ms: number; skipped: number } {
   return { steps: 0, loss: 0, ms: 0, skipped: 0 };
@@ -63,7 +22,8 @@ export const trainingPhase: Phase = {
   async run(ctx: RunContext): Promise<void> {
     const { cfg, sim, clock, screen, dialect: d, totals } = ctx;
     await play(ctx, d.trainStart(ctx));
-    const live = new LiveView(ctx);
+    const live = new LiveRegion(ctx);
+    ctx.live = live;
     const randomWarnings = warningsFor(ctx, "training").filter((w) => (w.perHour ?? 0) > 0);
     const started = clock.now();
     let rate = 0;
@@ -107,7 +67,7 @@ export const trainingPhase: Phase = {
           screen.log(d.warning(ctx, w, fillWarning(ctx, w, ctx.events.int(0, cfg.gpus - 1))));
         }
       }
-      if (screen.live) live.update(state("train"));
+      if (screen.live) live.train(state("train"));
       if (r.step % cfg.evalInterval === 0) {
         const e = await runValidation(ctx);
         if (cfg.kind === "finetune" && cfg.patience > 0 && e.badEvals >= cfg.patience) {
@@ -120,13 +80,14 @@ export const trainingPhase: Phase = {
         lastSaved = r.step;
       }
     }
-    live.update(state("train"), true);
-    screen.keepRegion();
+    live.train(state("train"), true);
     if (totals.outcome === "running") {
       totals.outcome = sim.step >= cfg.totalSteps ? "completed" : "window";
     }
     if (totals.outcome === "window") await play(ctx, d.windowEnd(ctx));
     if (lastSaved !== sim.step) await runCheckpoint(ctx);
+    ctx.live = null;
+    screen.keepRegion();
     if (totals.outcome !== "window") await play(ctx, d.trainEnd(ctx));
   },
 };
