@@ -1,0 +1,197 @@
+/**
+ * `deno task bench`: speed and memory of the show, measured in one run against a Deno hello
+ * world measured in the same run. Prints a Markdown table; with `--write` it also replaces the
+ * table between the bench markers in README.md.
+ *
+ *   time to first byte      llm-sim (piped) ÷ hello world, medians of 9 runs
+ *   CPU % of one core       the show at speed 1 in a 120×40 pty, from 5 s to 35 s
+ *   output bytes/s          the same window, bytes the pty received
+ *   peak RSS                the show's VmHWM after 35 s ÷ hello world's
+ *   instant lines/s         a 10,000-step run with --instant to /dev/null
+ */
+const DENO = Deno.execPath();
+const ROOT = new URL("../", import.meta.url).pathname;
+const MAIN = `${ROOT}main.ts`;
+const HELLO = `${ROOT}bench/hello.ts`;
+const dec = new TextDecoder();
+const CLK_TCK = 100;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+/** Milliseconds from spawn to the first stdout byte. */
+async function firstByte(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  const child = new Deno.Command(DENO, {
+    args: ["run", "--no-prompt", ...args],
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read();
+  const ms = performance.now() - t0;
+  reader.releaseLock();
+  await child.stdout.cancel();
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // already gone
+  }
+  await child.status;
+  return ms;
+}
+
+function procStat(pid: number): { ticks: number; hwmKiB: number } {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { ticks, hwmKiB: hwm };
+}
+
+function childPid(parent: number): number | null {
+  const out = new Deno.Command("pgrep", { args: ["-P", String(parent)], stdout: "piped" })
+    .outputSync();
+  const pid = Number(dec.decode(out.stdout).trim().split("\n")[0]);
+  return Number.isFinite(pid) && pid > 0 ? pid : null;
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** The show at speed 1 in a 120×40 pty: CPU %, bytes/s over 5–35 s, and peak RSS. */
+async function showInPty(): Promise<{ cpu: number; bytesPerSec: number; rssMiB: number }> {
+  const cmd = `stty cols 120 rows 40; exec ${DENO} run --no-prompt ${MAIN} --seed 2`;
+  const child = new Deno.Command("script", {
+    args: ["-qefc", cmd, "/dev/null"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+    env: { NO_COLOR: "", TERM: "xterm-256color" },
+  }).spawn();
+  let bytes = 0;
+  const reader = child.stdout.getReader();
+  (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      bytes += value.length;
+    }
+  })();
+  let pid: number | null = null;
+  for (let i = 0; i < 100 && pid === null; i++) {
+    await sleep(50);
+    pid = childPid(child.pid);
+  }
+  if (pid === null) throw new Error("could not find the show's process");
+  await sleep(5000 - 50);
+  const a = procStat(pid);
+  const bytesA = bytes;
+  const t0 = performance.now();
+  await sleep(30000);
+  const b = procStat(pid);
+  const secs = (performance.now() - t0) / 1000;
+  const bytesB = bytes;
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("\x03"));
+  await writer.close();
+  await child.status;
+  return {
+    cpu: (100 * (b.ticks - a.ticks)) / CLK_TCK / secs,
+    bytesPerSec: (bytesB - bytesA) / secs,
+    rssMiB: b.hwmKiB / 1024,
+  };
+}
+
+async function helloRss(): Promise<number> {
+  const child = new Deno.Command(DENO, {
+    args: ["run", HELLO],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await sleep(600);
+  const { hwmKiB } = procStat(child.pid);
+  await child.status;
+  return hwmKiB / 1024;
+}
+
+async function instantLines(): Promise<{ lines: number; ms: number }> {
+  const runs: { lines: number; ms: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const out = await new Deno.Command(DENO, {
+      args: ["run", "--no-prompt", `${ROOT}bench/instant.ts`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const [lines, ms] = dec.decode(out.stderr).trim().split(" ").map(Number);
+    runs.push({ lines: lines ?? 0, ms: ms ?? 0 });
+  }
+  return runs.sort((a, b) => a.ms - b.ms)[1] as { lines: number; ms: number };
+}
+
+const write = Deno.args.includes("--write");
+const log = (s: string) => Deno.stderr.writeSync(new TextEncoder().encode(s + "\n"));
+
+log("time to first byte …");
+const helloTtfb: number[] = [], showTtfb: number[] = [];
+for (let i = 0; i < 9; i++) {
+  helloTtfb.push(await firstByte([HELLO]));
+  showTtfb.push(await firstByte([MAIN, "--seed", "1"]));
+}
+const ttfbHello = median(helloTtfb), ttfbShow = median(showTtfb);
+log("instant lines/s …");
+const inst = await instantLines();
+const linesPerSec = inst.lines / (inst.ms / 1000);
+log("hello-world memory …");
+const rssHello = await helloRss();
+log("the show at speed 1 in a 120×40 pty for 35 s …");
+const pty = await showInPty();
+
+const row = (what: string, value: string, baseline: string, ratio: string, target: string) =>
+  `| ${what} | ${value} | ${baseline} | ${ratio} | ${target} |`;
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${Deno.build.os}/${Deno.build.arch}, ` +
+  `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}.`,
+  "",
+  "| measure | llm-sim | hello-world baseline | ratio | target |",
+  "|---|---|---|---|---|",
+  row(
+    "time to first byte (piped)",
+    `${ttfbShow.toFixed(1)} ms`,
+    `${ttfbHello.toFixed(1)} ms`,
+    `${(ttfbShow / ttfbHello).toFixed(2)}×`,
+    "—",
+  ),
+  row("CPU, % of one core (speed 1, 120×40 pty, 30 s)", `${pty.cpu.toFixed(2)} %`, "—", "—", "≤ 0.5 %"),
+  row("output (same window)", `${(pty.bytesPerSec / 1024).toFixed(2)} KB/s`, "—", "—", "≤ 2 KB/s"),
+  row(
+    "peak RSS",
+    `${pty.rssMiB.toFixed(1)} MiB`,
+    `${rssHello.toFixed(1)} MiB`,
+    `${(pty.rssMiB / rssHello).toFixed(2)}×`,
+    "—",
+  ),
+  row(
+    "instant mode, 10,000-step run",
+    `${Math.round(linesPerSec).toLocaleString("en-US")} lines/s`,
+    "—",
+    "—",
+    "≥ 300,000 lines/s",
+  ),
+].join("\n");
+// deno-lint-ignore no-console
+console.log(table);
+if (write) {
+  const readme = `${ROOT}README.md`;
+  const text = await Deno.readTextFile(readme);
+  const start = "<!-- bench:start -->", end = "<!-- bench:end -->";
+  const i = text.indexOf(start), j = text.indexOf(end);
+  if (i < 0 || j < 0) throw new Error("README.md has no bench markers");
+  await Deno.writeTextFile(readme, text.slice(0, i + start.length) + "\n" + table + "\n" + text.slice(j));
+  log("README.md updated");
+}

@@ -1,0 +1,73 @@
+/**
+ * Instant mode throughput: one run whose training window is exactly 10,000 steps, logging
+ * every step, played through the real phases and the Deno terminal (stdout: send it to
+ * /dev/null). Prints "<lines> <ms>" on stderr.
+ */
+import { VirtualClock } from "../lib/core/clock.ts";
+import { TorchrunDialect } from "../lib/dialects/torchrun.ts";
+import { derivePhysics, RunSim } from "../lib/engine/run.ts";
+import { buildScenario, isInfeasible } from "../lib/engine/scenario.ts";
+import { createRunContext } from "../lib/phases/context.ts";
+import { PHASES } from "../lib/phases/mod.ts";
+import { DenoTerminal } from "../lib/term/deno_terminal.ts";
+import type { Terminal } from "../lib/term/terminal.ts";
+import { Screen } from "../lib/term/screen.ts";
+
+const STEPS = 10_000;
+
+class CountingTerminal implements Terminal {
+  lines = 0;
+  constructor(readonly inner: DenoTerminal) {}
+  get columns() {
+    return this.inner.columns;
+  }
+  get rows() {
+    return this.inner.rows;
+  }
+  get color() {
+    return this.inner.color;
+  }
+  get live() {
+    return this.inner.live;
+  }
+  write(s: string): void {
+    for (let i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) this.lines++;
+    this.inner.write(s);
+  }
+}
+
+const sc = buildScenario({ seed: 5, kind: "pretrain", fresh: true });
+if (isInfeasible(sc)) throw new Error(sc.reason);
+const base = sc.config;
+const cfg = {
+  ...base,
+  startStep: 0,
+  endStep: STEPS,
+  totalSteps: STEPS * 20,
+  logInterval: 1,
+  evalInterval: 2500,
+  saveInterval: 5000,
+  lr: { ...base.lr, totalSteps: STEPS * 20 },
+};
+const physics = derivePhysics(cfg, sc.candidate);
+const deno = new DenoTerminal();
+const term = new CountingTerminal(deno);
+const ctx = createRunContext({
+  screen: new Screen(term, { wrap: false }),
+  clock: new VirtualClock(Date.parse("2026-11-26T09:00:00Z"), { beforeYield: () => deno.flush() }),
+  cfg,
+  physics,
+  sim: new RunSim(cfg, physics),
+  dialect: new TorchrunDialect(),
+  runIndex: 1,
+  tz: 0,
+  replay: "",
+});
+const t0 = performance.now();
+for (const phase of PHASES) {
+  if (phase.name === "transition") break;
+  await phase.run(ctx);
+}
+deno.flush();
+const ms = performance.now() - t0;
+Deno.stderr.writeSync(new TextEncoder().encode(`${term.lines} ${ms.toFixed(1)}\n`));
