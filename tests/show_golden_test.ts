@@ -40,5 +40,8 @@ for (const seed of GOLDEN_SEEDS) {
 }
 
 Deno.test("runShow() is deterministic: the same seed plays the same text twice", async () => {
-  assert.equal(await showText(GOLDEN_SEEDS[0] as number, 80), await showText(GOLDEN_SEEDS[0] as number, 80));
+  assert.equal(
+    await showText(GOLDEN_SEEDS[0] as number, 80),
+    await showText(GOLDEN_SEEDS[0] as number, 80),
+  );
 });

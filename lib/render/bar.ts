@@ -3,7 +3,7 @@
  * (`{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}<{remaining}, {rate}{postfix}]`,
  * REALISM 1.4) with the bar filling whatever width is left, as tqdm does with dynamic ncols.
  */
-import { clockDuration, commas } from "./format.ts";
+import { clockDuration, commas, fixed } from "./format.ts";
 
 const EIGHTHS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
 
@@ -36,14 +36,15 @@ export interface MeterState {
 
 export function formatRate(rate: number, unit = "it", noInverse = false): string {
   if (!(rate > 0)) return `?${unit}/s`;
-  if (rate >= 1 || noInverse) return `${rate.toFixed(2).padStart(5)}${unit}/s`;
-  return `${(1 / rate).toFixed(2).padStart(5)}s/${unit}`;
+  // Python's `{:5.2f}`: exact ties round to even, as tqdm prints them
+  if (rate >= 1 || noInverse) return `${fixed(rate, 2).padStart(5)}${unit}/s`;
+  return `${fixed(1 / rate, 2).padStart(5)}s/${unit}`;
 }
 
 /** One tqdm line fitted to `width` columns. */
 export function tqdmLine(m: MeterState, width: number): string {
   const frac = m.total > 0 ? m.n / m.total : 0;
-  const pct = `${Math.round(frac * 100).toString().padStart(3)}%`;
+  const pct = `${fixed(frac * 100, 0).padStart(3)}%`;
   const left = (m.desc ? `${m.desc}: ` : "") + pct + "|";
   const n = m.commas ? commas(m.n) : String(m.n);
   const total = m.commas ? commas(m.total) : String(m.total);

@@ -18,14 +18,19 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 
 const ZEROS = "000000000000000";
 
 /**
- * `x.toFixed(d)` in plain JavaScript (V8's toFixed is a runtime call, and instant mode formats
- * millions of numbers). Falls back to toFixed outside the exactly representable range.
+ * Python's `'{:.{d}f}'.format(x)` in plain JavaScript: correctly rounded, exact ties to even,
+ * "-0.0" for small negatives. A fast integer path serves the common case (V8's toFixed is a
+ * runtime call, and instant mode formats millions of numbers); values near a rounding tie and
+ * outside the exact range take the exact path through toFixed's decimal expansion.
  */
 export function fixed(x: number, d: number): string {
   const p = POW10[d];
-  if (p === undefined || !(Math.abs(x) * p < 9e15)) return x.toFixed(d);
-  const n = Math.round(Math.abs(x) * p);
-  const sign = x < 0 && n > 0 ? "-" : "";
+  const ax = Math.abs(x);
+  const scaled = ax * (p ?? 0);
+  const frac = scaled - Math.floor(scaled);
+  if (p === undefined || !(scaled < 9e15) || Math.abs(frac - 0.5) < 1e-6) return exactFixed(x, d);
+  const n = Math.round(scaled);
+  const sign = x < 0 || Object.is(x, -0) ? "-" : "";
   if (d === 0) return sign + n;
   let digits = String(n);
   if (digits.length <= d) digits = ZEROS.slice(0, d + 1 - digits.length) + digits;
@@ -33,23 +38,39 @@ export function fixed(x: number, d: number): string {
   return sign + digits.slice(0, cut) + "." + digits.slice(cut);
 }
 
+/** The exact path of `fixed`: toFixed rounds correctly except that exact ties go up. */
+function exactFixed(x: number, d: number): string {
+  if (!Number.isFinite(x) || Math.abs(x) >= 1e21 || d > 20) return x.toFixed(Math.min(d, 100));
+  const ax = Math.abs(x);
+  const sign = x < 0 || Object.is(x, -0) ? "-" : "";
+  const long = ax.toFixed(Math.min(100, d + 40)); // the exact decimal digits of the double
+  const dot = long.indexOf(".");
+  const tail = long.slice(dot + 1 + d);
+  const isTie = tail[0] === "5" && /^5?0*$/.test(tail);
+  if (!isTie) return sign + ax.toFixed(d);
+  // exact tie: keep the last kept digit if it is even, else round up (to even)
+  const kept = d === 0 ? long.slice(0, dot) : long.slice(0, dot + 1 + d);
+  const last = Number(kept[kept.length - 1]);
+  return sign + (last % 2 === 0 ? kept : ax.toFixed(d));
+}
+
 /** Python `{:.{d}E}`: 1.5e-4 → "1.500000E-04". */
 export function sciE(x: number, digits = 6): string {
-  if (x === 0 || !Number.isFinite(x)) {
-    return x === 0 ? `${fixed(0, digits)}E+00` : String(x);
-  }
+  if (!Number.isFinite(x)) return String(x);
   const ax = Math.abs(x);
-  let exp = Math.floor(Math.log10(ax));
-  let mant = ax / 10 ** exp;
-  let m = fixed(mant, digits);
-  if (m.startsWith("10")) {
-    exp += 1;
-    mant = ax / 10 ** exp;
-    m = fixed(mant, digits);
-  } else if (mant < 1) {
-    exp -= 1;
-    m = fixed(ax / 10 ** exp, digits);
+  if (ax === 0 || ax < 1e-300 || ax > 1e300) {
+    const s = x.toExponential(digits);
+    const [mant, e] = s.split("e") as [string, string];
+    const exp = Number(e);
+    const a = Math.abs(exp);
+    return `${mant}E${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
   }
+  const scale = (e: number) => (e >= 0 ? ax / 10 ** e : ax * 10 ** -e);
+  let exp = Math.floor(Math.log10(ax));
+  if (scale(exp) < 1) exp--;
+  else if (scale(exp) >= 10) exp++;
+  let m = fixed(scale(exp), digits);
+  if (m.startsWith("10")) m = fixed(scale(++exp), digits);
   const a = Math.abs(exp);
   return `${x < 0 ? "-" : ""}${m}E${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
 }
@@ -59,48 +80,46 @@ export function sciLower(x: number, digits = 4): string {
   return sciE(x, digits).replace("E", "e");
 }
 
-/** Python's repr of a float (shortest round-trip, "1e-05" style exponents). */
+/** Python's repr of a float: shortest round-trip digits, exponent form below 1e-4 and ≥ 1e16. */
 export function pyFloat(x: number): string {
-  if (Number.isInteger(x) && Math.abs(x) < 1e16) return x.toFixed(1);
-  const s = String(x);
-  const e = s.indexOf("e");
-  if (e < 0) {
-    // Python switches to exponent notation below 1e-4
-    if (Math.abs(x) < 1e-4 && x !== 0) return pyFloat(Number(x.toExponential()));
-    return s;
+  if (Object.is(x, -0)) return "-0.0";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : x < 0 ? "-inf" : "nan";
+  const ax = Math.abs(x);
+  if (ax !== 0 && (ax < 1e-4 || ax >= 1e16)) {
+    const [mant, e] = x.toExponential().split("e") as [string, string];
+    const exp = Number(e);
+    const a = Math.abs(exp);
+    return `${mant}e${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
   }
-  const mant = s.slice(0, e);
-  const exp = Number(s.slice(e + 1));
-  if (exp >= -4 && exp < 16) return String(x);
-  const a = Math.abs(exp);
-  return `${mant}e${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
+  return Number.isInteger(x) ? x.toFixed(1) : String(x);
 }
 
 /** Compact parameter count: 8030261248 → "8.03B", 124439808 → "124.4M". */
 export function compactCount(n: number): string {
-  if (n >= 1e12) return `${(n / 1e12).toFixed(2)}T`;
-  if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e11 ? 1 : 2)}B`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
-  return String(n);
+  // decide the unit after rounding, so 999,999 reads "1.0M" and not "1000.0K"
+  if (n >= 0.9995e12) return `${fixed(n / 1e12, 2)}T`;
+  if (n >= 0.99995e9) return `${fixed(n / 1e9, n >= 0.99995e11 ? 1 : 2)}B`;
+  if (n >= 0.99995e6) return `${fixed(n / 1e6, 1)}M`;
+  if (n >= 999.5) return `${fixed(n / 1e3, 1)}K`;
+  return String(Math.round(n));
 }
 
 /** Decimal bytes as storage tools print them: "4.98 GB", "16.06 GB", "2.30 TB". */
 export function bytesDecimal(b: number): string {
-  if (b >= 1e12) return `${(b / 1e12).toFixed(2)} TB`;
-  if (b >= 1e9) return `${(b / 1e9).toFixed(2)} GB`;
-  if (b >= 1e6) return `${(b / 1e6).toFixed(1)} MB`;
-  if (b >= 1e3) return `${(b / 1e3).toFixed(1)} kB`;
+  if (b >= 0.995e12) return `${fixed(b / 1e12, 2)} TB`;
+  if (b >= 0.995e9) return `${fixed(b / 1e9, 2)} GB`;
+  if (b >= 0.99995e6) return `${fixed(b / 1e6, 1)} MB`;
+  if (b >= 999.5) return `${fixed(b / 1e3, 1)} kB`;
   return `${Math.round(b)} B`;
 }
 
 /** Binary bytes: "79.18 GiB". */
 export function bytesBinary(b: number): string {
   const G = 1024 ** 3;
-  if (b >= 1024 * G) return `${(b / (1024 * G)).toFixed(2)} TiB`;
-  if (b >= G) return `${(b / G).toFixed(2)} GiB`;
-  if (b >= 1024 ** 2) return `${(b / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(b / 1024).toFixed(1)} KiB`;
+  if (b >= 1024 * G * 0.99995) return `${fixed(b / (1024 * G), 2)} TiB`;
+  if (b >= G * 0.995) return `${fixed(b / G, 2)} GiB`;
+  if (b >= 1024 ** 2 * 0.99995) return `${fixed(b / 1024 ** 2, 1)} MiB`;
+  return `${fixed(b / 1024, 1)} KiB`;
 }
 
 function two(n: number): string {

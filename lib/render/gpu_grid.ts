@@ -5,7 +5,7 @@
  * the distribution with the hottest nodes named.
  */
 import type { GpuSample } from "../engine/telemetry.ts";
-import { paint } from "../term/ansi.ts";
+import { paint, truncate } from "../term/ansi.ts";
 import { padEnd, padStart } from "./format.ts";
 
 export interface GridInput {
@@ -93,8 +93,12 @@ function header(inp: GridInput, st: Stats, sampled: boolean): string {
   return s.length > inp.width ? s.slice(0, inp.width) : s;
 }
 
-/** Lines of the grid, each at most `width` columns. */
+/** Lines of the grid, each at most `width` columns (cut with "…" on very narrow terminals). */
 export function renderGpuGrid(inp: GridInput): string[] {
+  return layoutGrid(inp).map((l) => truncate(l, inp.width));
+}
+
+function layoutGrid(inp: GridInput): string[] {
   const { gpus, gpusPerNode, width, color } = inp;
   const nodes = Math.ceil(gpus / gpusPerNode);
   if (gpus <= 8) {

@@ -114,17 +114,22 @@ Deno.test("Rng.state() has no spare before normal() and after an even number of 
 
 Deno.test("Rng.next(), uniform() and int() stay in their ranges", () => {
   fc.assert(
-    fc.property(seed, fc.integer({ min: -1000, max: 1000 }), fc.nat({ max: 1000 }), (s, lo, span) => {
-      const r = new Rng(s);
-      for (let i = 0; i < 20; i++) {
-        const u = r.next();
-        assert.ok(u >= 0 && u < 1, `next() ${u}`);
-        const x = r.uniform(lo, lo + span + 1);
-        assert.ok(x >= lo && x < lo + span + 1, `uniform() ${x}`);
-        const k = r.int(lo, lo + span);
-        assert.ok(Number.isInteger(k) && k >= lo && k <= lo + span, `int() ${k}`);
-      }
-    }),
+    fc.property(
+      seed,
+      fc.integer({ min: -1000, max: 1000 }),
+      fc.nat({ max: 1000 }),
+      (s, lo, span) => {
+        const r = new Rng(s);
+        for (let i = 0; i < 20; i++) {
+          const u = r.next();
+          assert.ok(u >= 0 && u < 1, `next() ${u}`);
+          const x = r.uniform(lo, lo + span + 1);
+          assert.ok(x >= lo && x < lo + span + 1, `uniform() ${x}`);
+          const k = r.int(lo, lo + span);
+          assert.ok(Number.isInteger(k) && k >= lo && k <= lo + span, `int() ${k}`);
+        }
+      },
+    ),
   );
 });
 

@@ -74,7 +74,10 @@ export class PtyProcess {
   readonly #done: Promise<Deno.CommandStatus>;
   readonly started = performance.now();
 
-  constructor(command: string, opts: { columns?: number; rows?: number; env?: Record<string, string> } = {}) {
+  constructor(
+    command: string,
+    opts: { columns?: number; rows?: number; env?: Record<string, string> } = {},
+  ) {
     const cols = opts.columns ?? 120, rows = opts.rows ?? 40;
     const inner = `stty cols ${cols} rows ${rows}; exec ${command}`;
     this.#child = new Deno.Command("script", {
@@ -121,7 +124,11 @@ export class Tmux {
   readonly socket = `llm-sim-test-${Deno.pid}-${Math.floor(Math.random() * 1e9)}`;
 
   #run(args: string[]): string {
-    const out = new Deno.Command("tmux", { args: ["-L", this.socket, ...args], stdout: "piped", stderr: "piped" })
+    const out = new Deno.Command("tmux", {
+      args: ["-L", this.socket, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    })
       .outputSync();
     if (!out.success) throw new Error(`tmux ${args[0]} failed: ${dec.decode(out.stderr)}`);
     return dec.decode(out.stdout);
@@ -131,7 +138,14 @@ export class Tmux {
     const envs = Object.entries({ TZ: "UTC", NO_COLOR: "", ...env }).map(([k, v]) => `${k}=${q(v)}`)
       .join(" ");
     this.#run([
-      "new-session", "-d", "-s", "t", "-x", String(columns), "-y", String(rows),
+      "new-session",
+      "-d",
+      "-s",
+      "t",
+      "-x",
+      String(columns),
+      "-y",
+      String(rows),
       `env ${envs} ${command}; echo EXIT=$?; sleep 60`,
     ]);
   }

@@ -76,7 +76,12 @@ Deno.test("llm-sim --help, --version and --list answer on stdout with exit 0", a
 
 Deno.test("llm-sim | head ends quietly", async () => {
   const out = await new Deno.Command("bash", {
-    args: ["-c", `${showCommand(["--seed", "1", "--speed", "200"])} | head -n 5 >/dev/null; echo "\${PIPESTATUS[0]}"`],
+    args: [
+      "-c",
+      `${
+        showCommand(["--seed", "1", "--speed", "200"])
+      } | head -n 5 >/dev/null; echo "\${PIPESTATUS[0]}"`,
+    ],
     env: { TZ: "UTC" },
     stdout: "piped",
     stderr: "piped",
@@ -91,7 +96,11 @@ Deno.test({
   ignore: !ptyReady,
   async fn() {
     const p = new PtyProcess(showCommand(["--seed", "2", "--speed", "50"]));
-    await waitFor(() => p.output.includes("step ") && p.output.includes("\x1b[2K"), 20000, "training with bars");
+    await waitFor(
+      () => p.output.includes("step ") && p.output.includes("\x1b[2K"),
+      20000,
+      "training with bars",
+    );
     assert.ok(p.output.includes("\x1b[?25l"), "cursor hidden while the show runs");
     assert.match(p.output, /\x1b\[3\dm/, "colour on a TTY");
     await p.send("\x03");
@@ -115,18 +124,28 @@ Deno.test({
 });
 
 Deno.test({
-  name: "llm-sim in tmux: bars redraw in place, lines fit the width, NO_COLOR honoured, C-c exits 130",
+  name:
+    "llm-sim in tmux: bars redraw in place, lines fit the width, NO_COLOR honoured, C-c exits 130",
   ignore: !tmuxReady,
   async fn() {
     const columns = 100;
     for (const noColor of [false, true]) {
       const t = new Tmux();
       try {
-        t.start(showCommand(["--seed", "2", "--speed", "50"]), columns, 40, noColor ? { NO_COLOR: "1" } : {});
-        const pane = await waitFor(() => {
-          const s = t.capture();
-          return /\d+%\|.*\|/.test(s) && /^GPUs \d+/m.test(s) ? s : null;
-        }, 25000, "a bar and the GPU grid");
+        t.start(
+          showCommand(["--seed", "2", "--speed", "50"]),
+          columns,
+          40,
+          noColor ? { NO_COLOR: "1" } : {},
+        );
+        const pane = await waitFor(
+          () => {
+            const s = t.capture();
+            return /\d+%\|.*\|/.test(s) && /^GPUs \d+/m.test(s) ? s : null;
+          },
+          25000,
+          "a bar and the GPU grid",
+        );
         for (const line of pane.split("\n")) assert.ok(line.length <= columns, line);
         // The bar is redrawn in place: it appears once on screen, at the bottom region.
         assert.equal(pane.split("\n").filter((l) => /^step:\s+\d+%\|/.test(l)).length, 1);
@@ -134,10 +153,14 @@ Deno.test({
         if (noColor) assert.equal(/\x1b\[3\dm/.test(withEscapes), false, "NO_COLOR: no colour");
         else assert.match(withEscapes, /\x1b\[3\dm/, "colour by default");
         t.keys("C-c");
-        const end = await waitFor(() => {
-          const s = t.capture();
-          return /EXIT=\d+/.test(s) ? s : null;
-        }, 10000, "the exit status");
+        const end = await waitFor(
+          () => {
+            const s = t.capture();
+            return /EXIT=\d+/.test(s) ? s : null;
+          },
+          10000,
+          "the exit status",
+        );
         assert.match(end, /EXIT=130/);
       } finally {
         t.kill();
