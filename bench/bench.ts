@@ -167,7 +167,13 @@ const table = [
     `${(ttfbShow / ttfbHello).toFixed(2)}×`,
     "—",
   ),
-  row("CPU, % of one core (speed 1, 120×40 pty, 30 s)", `${pty.cpu.toFixed(2)} %`, "—", "—", "≤ 0.5 %"),
+  row(
+    "CPU, % of one core (speed 1, 120×40 pty, 30 s)",
+    `${pty.cpu.toFixed(2)} %`,
+    "—",
+    "—",
+    "≤ 0.5 %",
+  ),
   row("output (same window)", `${(pty.bytesPerSec / 1024).toFixed(2)} KB/s`, "—", "—", "≤ 2 KB/s"),
   row(
     "peak RSS",
@@ -192,6 +198,9 @@ if (write) {
   const start = "<!-- bench:start -->", end = "<!-- bench:end -->";
   const i = text.indexOf(start), j = text.indexOf(end);
   if (i < 0 || j < 0) throw new Error("README.md has no bench markers");
-  await Deno.writeTextFile(readme, text.slice(0, i + start.length) + "\n" + table + "\n" + text.slice(j));
+  await Deno.writeTextFile(
+    readme,
+    text.slice(0, i + start.length) + "\n" + table + "\n" + text.slice(j),
+  );
   log("README.md updated");
 }

@@ -46,7 +46,9 @@ export function parseFlags(argv: string[], spec: FlagSpec, command: string): Par
     const ambiguous = /Option '(-\w, )?(--[\w-]+)' argument is ambiguous/.exec(msg);
     if (ambiguous) {
       throw new UsageError(
-        `${ambiguous[2]} needs a value; to pass one that starts with '-', write ${ambiguous[2]}=VALUE`,
+        `${ambiguous[2]} needs a value; to pass one that starts with '-', write ${
+          ambiguous[2]
+        }=VALUE`,
       );
     }
     const noValue = /Option '(-\w, )?(--[\w-]+)' does not take an argument/.exec(msg);

@@ -86,6 +86,35 @@ export function tqdmBars(ctx: RunContext, s: LiveState, desc = "Epoch"): string[
   ];
 }
 
+interface StepConstants {
+  tokensPerStep: number;
+  flopsPerToken: number;
+  gpus: number;
+  peak: number;
+  ofTotal: string;
+  mem: string;
+}
+
+const stepCache = new WeakMap<RunContext, StepConstants>();
+
+/** What every step line of a run repeats, computed once (instant mode formats 100k+ lines/s). */
+function stepConstants(ctx: RunContext): StepConstants {
+  let k = stepCache.get(ctx);
+  if (!k) {
+    const c = ctx.cfg;
+    k = {
+      tokensPerStep: c.globalBatch * c.seqLen,
+      flopsPerToken: ctx.physics.candidate.perf.flopsPerToken,
+      gpus: c.gpus,
+      peak: c.gpu.peakTflops.bf16 ?? c.gpu.peakTflops.fp16,
+      ofTotal: "/" + c.totalSteps,
+      mem: fixed(ctx.physics.candidate.memory.worst.reserved / GIB, 1),
+    };
+    stepCache.set(ctx, k);
+  }
+  return k;
+}
+
 export class TorchrunDialect implements Dialect {
   readonly name = "torchrun";
 
@@ -314,25 +343,20 @@ export class TorchrunDialect implements Dialect {
   }
 
   stepLog(ctx: RunContext, w: LogWindow): string {
+    const k = stepConstants(ctx);
     const c = ctx.cfg;
     const r = w.last;
     const ms = w.meanStepMs;
-    const tps = (c.globalBatch * c.seqLen) / (ms / 1000);
-    const tpsGpu = tps / c.gpus;
-    const flops = ctx.physics.candidate.perf.flopsPerToken;
-    const tflops = (flops * tpsGpu) / 1e12;
-    const mfu = (100 * tflops) / (c.gpu.peakTflops.bf16 ?? c.gpu.peakTflops.fp16);
-    const mem = ctx.physics.candidate.memory.worst.reserved / GIB;
-    const epoch = c.kind === "finetune" ? ` | epoch ${fixed(r.epochFloat, 2)}` : "";
-    const scale = c.precision === "fp16" ? ` | loss_scale ${r.lossScale}` : "";
-    const skip = w.skipped > 0 ? ` | skipped ${w.skipped}` : "";
-    const msg = `step ${r.step}/${c.totalSteps}${epoch} | loss ${fixed(w.meanLoss, 4)} | lr ${
-      sciLower(r.lr, 4)
-    } | grad_norm ${fixed(r.gradNorm, 3)} | ${
-      tps >= 1e6 ? `${fixed(tps / 1e6, 2)}M` : `${fixed(tps / 1e3, 1)}k`
-    } tok/s | ${fixed(tflops, 1)} TFLOP/s/GPU | MFU ${fixed(mfu, 1)}% | mem ${
-      fixed(mem, 1)
-    } GiB | ${fixed(ms / 1000, 2)} s/it${scale}${skip}`;
+    const tps = k.tokensPerStep / (ms / 1000);
+    const tflops = (k.flopsPerToken * tps) / k.gpus / 1e12;
+    const epoch = c.kind === "finetune" ? " | epoch " + fixed(r.epochFloat, 2) : "";
+    const scale = c.precision === "fp16" ? " | loss_scale " + r.lossScale : "";
+    const skip = w.skipped > 0 ? " | skipped " + w.skipped : "";
+    const msg = "step " + r.step + k.ofTotal + epoch + " | loss " + fixed(w.meanLoss, 4) +
+      " | lr " + sciLower(r.lr, 4) + " | grad_norm " + fixed(r.gradNorm, 3) + " | " +
+      (tps >= 1e6 ? fixed(tps / 1e6, 2) + "M" : fixed(tps / 1e3, 1) + "k") + " tok/s | " +
+      fixed(tflops, 1) + " TFLOP/s/GPU | MFU " + fixed((100 * tflops) / k.peak, 1) + "% | mem " +
+      k.mem + " GiB | " + fixed(ms / 1000, 2) + " s/it" + scale + skip;
     return this.#log(ctx, "train", "INFO", msg);
   }
 

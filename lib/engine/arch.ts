@@ -260,11 +260,29 @@ export function layerParams(a: Architecture): readonly number[] {
   return per;
 }
 
+const expertCache = new WeakMap<Architecture, number[]>();
+
 /** Routed-expert parameters of each layer (0 for dense layers). */
 export function layerExpertParams(a: Architecture): readonly number[] {
+  const cached = expertCache.get(a);
+  if (cached) return cached;
   const per = new Array<number>(a.layers).fill(0);
   for (const x of tensors(a)) {
     if (x.layer >= 0 && x.kind === "expert") per[x.layer] = (per[x.layer] ?? 0) + x.numel;
   }
+  expertCache.set(a, per);
   return per;
+}
+
+const outerNormCache = new WeakMap<Architecture, number>();
+
+/** Parameters of the norms outside the layer stack (the final norm). */
+export function outerNormParams(a: Architecture): number {
+  let n = outerNormCache.get(a);
+  if (n === undefined) {
+    n = 0;
+    for (const x of tensors(a)) if (x.kind === "norm" && x.layer < 0) n += x.numel;
+    outerNormCache.set(a, n);
+  }
+  return n;
 }

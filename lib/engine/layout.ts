@@ -135,6 +135,7 @@ function evaluate(req: LayoutRequest, layout: Layout): Candidate {
     precision: req.precision,
     seqLen: req.seqLen,
     microBatchesPerStep: req.globalBatch / layout.dp,
+    framework: req.framework,
   });
   const perf = estimateThroughput({ ...req, layout, memory });
   return { layout, memory, perf };

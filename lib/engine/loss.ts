@@ -25,6 +25,13 @@ export interface LossModel {
   anneal: number;
   tokensPerStep: number;
   warmupSteps: number;
+  /**
+   * Pretraining's first steps are limited by updates, not tokens (REALISM 3.2 recipe):
+   * l0 → modelTerm as (1 + s/τ)^−p in effective steps; the Chinchilla law takes over once it
+   * is the higher of the two.
+   */
+  earlyTau: number;
+  earlyPower: number;
   /** Fine-tuning: train-loss plateau within an epoch, time constant (steps), epoch size. */
   fit: number;
   tau: number;
@@ -75,6 +82,8 @@ export function buildLossModel(inp: LossInputs, rng: Rng): LossModel {
       anneal,
       tokensPerStep: inp.tokensPerStep,
       warmupSteps: inp.warmupSteps,
+      earlyTau: Math.max(20, inp.warmupSteps / 10),
+      earlyPower: rng.uniform(0.65, 0.85),
       fit: 0,
       tau: 0,
       stepsPerEpoch: inp.stepsPerEpoch,
@@ -100,6 +109,8 @@ export function buildLossModel(inp: LossInputs, rng: Rng): LossModel {
     anneal: 0,
     tokensPerStep: inp.tokensPerStep,
     warmupSteps: inp.warmupSteps,
+    earlyTau: 0,
+    earlyPower: 0,
     fit,
     tau: Math.max(3, inp.stepsPerEpoch * rng.uniform(0.08, 0.2)),
     stepsPerEpoch: inp.stepsPerEpoch,
@@ -133,9 +144,12 @@ function epochsSeen(m: LossModel, step: number): number {
 export function expectedTrainLoss(m: LossModel, step: number, lrFrac: number): number {
   let l: number;
   if (m.kind === "pretrain") {
-    const d = m.tokensPerStep * effectiveSteps(step, m.warmupSteps);
-    l = m.modelTerm + m.vocabScale * CHINCHILLA.B / (d + m.d0) ** CHINCHILLA.beta +
+    const steps = effectiveSteps(step, m.warmupSteps);
+    const d = m.tokensPerStep * steps;
+    const law = m.modelTerm + m.vocabScale * CHINCHILLA.B / (d + m.d0) ** CHINCHILLA.beta +
       m.anneal * (step <= m.warmupSteps ? 1 : lrFrac);
+    const early = m.modelTerm + (m.l0 - m.modelTerm) * (1 + step / m.earlyTau) ** -m.earlyPower;
+    l = Math.max(law, early);
   } else {
     const warm = effectiveSteps(step, m.warmupSteps);
     l = m.fit + (m.l0 - m.fit) * Math.exp(-warm / m.tau) - m.memorize * epochsSeen(m, step);

@@ -4,8 +4,8 @@
  * allocator slack and the CUDA context nvidia-smi adds.
  */
 import type { Architecture, GpuSpec } from "../data.ts";
-import { layerExpertParams, layerParams, paramCount, tensors } from "./arch.ts";
-import type { Layout, Precision } from "./types.ts";
+import { layerExpertParams, layerParams, outerNormParams, paramCount } from "./arch.ts";
+import type { Framework, Layout, Precision } from "./types.ts";
 
 export const GIB = 1024 ** 3;
 export const MIB = 1024 ** 2;
@@ -53,12 +53,23 @@ export interface MemoryInput {
   seqLen: number;
   /** Sequences per step per pipeline (gbs / dp): bounds the micro-batches in flight. */
   microBatchesPerStep: number;
+  /** DeepSpeed keeps a 16-bit copy of ZeRO-3 weights besides the fp32 master; FSDP does not. */
+  framework?: Framework;
 }
 
 /** Bytes per parameter of [weights, grads, optimizer] before dividing the sharded parts. */
-function stateBytes(precision: Precision, sharding: Layout["sharding"], dp: number) {
+function stateBytes(
+  precision: Precision,
+  sharding: Layout["sharding"],
+  dp: number,
+  framework: Framework | undefined,
+) {
   const w = precision === "fp32" ? 4 : 2;
   const opt = precision === "fp32" ? 8 : 12; // fp32 Adam m, v (+ fp32 master copy when mixed)
+  if (sharding === "zero3" && framework !== "deepspeed" && precision !== "fp32") {
+    // FSDP mixed precision: the sharded fp32 parameter is the master copy (16 B/param)
+    return { w: 4 / dp, g: 4 / dp, o: 8 / dp };
+  }
   switch (sharding) {
     case "ddp":
       return { w, g: w, o: opt };
@@ -78,11 +89,13 @@ export function stageLayers(layers: number, pp: number): number[] {
   return Array.from({ length: pp }, (_, s) => base + (s < extra ? 1 : 0));
 }
 
-/** Activation bytes of one layer for one micro-batch (selective recompute / flash attention). */
+/**
+ * Activation bytes of one layer for one micro-batch with selective recompute / flash attention:
+ * s·b·h·(18 + 4·F/h) ÷ TP, Megatron's estimator (Korthikanti et al. 2022; 34·s·b·h when F = 4h).
+ */
 function layerActivationBytes(a: Architecture, s: number, b: number, tp: number, moe: boolean) {
   const ffn = moe && a.moe ? (a.moe.topK + a.moe.shared) * a.moe.expertFfn : a.ffn;
-  const c = a.mlp === "gelu" ? 4 : 6; // gated MLPs keep gate and up outputs
-  return (s * b * a.hidden * (18 + (c * ffn) / a.hidden)) / tp;
+  return (s * b * a.hidden * (18 + (4 * ffn) / a.hidden)) / tp;
 }
 
 export function estimateMemory(input: MemoryInput): MemoryEstimate {
@@ -90,12 +103,11 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
   const per = layerParams(a);
   const experts = layerExpertParams(a);
   const count = paramCount(a);
-  const finalNorm = tensors(a).filter((x) => x.kind === "norm" && x.layer < 0)
-    .reduce((sum, x) => sum + x.numel, 0);
+  const finalNorm = outerNormParams(a);
   const layersPer = stageLayers(a.layers, l.pp);
-  const bytes = stateBytes(precision, l.sharding, l.dp);
+  const bytes = stateBytes(precision, l.sharding, l.dp, input.framework);
   // Experts are split across EP ranks first; their states shard over the remaining DP ranks.
-  const expertBytes = stateBytes(precision, l.sharding, Math.max(1, l.dp / l.ep));
+  const expertBytes = stateBytes(precision, l.sharding, Math.max(1, l.dp / l.ep), input.framework);
   const actScale = precision === "fp32" ? 2 : 1;
   const inflight = Math.max(1, Math.min(l.pp, input.microBatchesPerStep / l.microBatch));
   const stages: StageMemory[] = [];
@@ -131,7 +143,8 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
     } else {
       activations = (denseLayers * layerAct(false) + moeLayers * layerAct(true)) * inflight;
     }
-    const logits = s === l.pp - 1 ? (seqLen * l.microBatch * a.vocab * 6) / l.tp : 0;
+    // 16-bit logits and their gradient on the last stage (vocab-parallel under TP)
+    const logits = s === l.pp - 1 ? (seqLen * l.microBatch * a.vocab * 4) / l.tp : 0;
     let workspace = WORKSPACE_BYTES;
     if (l.sharding === "zero3") {
       // FSDP all-gathers the current and the prefetched layer in 16-bit

@@ -161,6 +161,8 @@ export class RunSim {
   #s: RunState;
   #rng: Rng;
   #valRng: Rng;
+  /** Warm-up slowness of this process: its own stream, so a restart never shifts the losses. */
+  readonly #warm: Rng;
   readonly #tokensPerStep: number;
   readonly #noiseRho = 0.9;
 
@@ -197,6 +199,7 @@ export class RunSim {
         this.#s.lossScale = this.#s.scaleCeiling; // a resumed run restores its settled scale
       }
     }
+    this.#warm = root.fork(`warmup@${this.#s.step}`);
     const l = cfg.layout;
     this.telemetry = new Telemetry({
       gpu: cfg.gpu,
@@ -264,8 +267,8 @@ export class RunSim {
     // Step time: steady state with ±1–2 % correlated jitter; the first steps of a process
     // include compilation, allocator and NCCL warm-up.
     let stepMs = this.physics.candidate.perf.stepSeconds * 1000 * (1 + 0.012 * s.timeNoise);
-    if (s.processSteps === 1) stepMs *= rng.uniform(3, 8);
-    else if (s.processSteps === 2) stepMs *= rng.uniform(1.2, 1.6);
+    if (s.processSteps === 1) stepMs *= this.#warm.uniform(3, 8);
+    else if (s.processSteps === 2) stepMs *= this.#warm.uniform(1.2, 1.6);
 
     // fp16 dynamic loss scale: overflow above the ceiling skips the update and halves.
     let skipped = false;

@@ -3,7 +3,7 @@ import type { LrSchedule } from "./types.ts";
 
 /** Learning rate in effect at iteration `step` (1-based, as Megatron prints it). */
 export function learningRate(s: LrSchedule, step: number): number {
-  if (s.warmupSteps > 0 && step <= s.warmupSteps) return (s.peak * step) / s.warmupSteps;
+  if (s.warmupSteps > 0 && step <= s.warmupSteps) return s.peak * (step / s.warmupSteps);
   if (step >= s.totalSteps) return s.min;
   if (s.decay === "wsd") {
     const start = s.totalSteps - s.decaySteps;
