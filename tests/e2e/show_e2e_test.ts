@@ -7,6 +7,8 @@ import { GOLDEN_START } from "../_golden.ts";
 import { has, PtyProcess, runMain, showCommand, Tmux, waitFor } from "./_run.ts";
 
 const linux = Deno.build.os === "linux";
+/** An SGR foreground colour sequence, ESC [ 3x m. */
+const COLOUR = new RegExp(String.fromCharCode(27) + "\\[3\\dm");
 const ptyReady = linux && has("script");
 const tmuxReady = linux && has("tmux");
 
@@ -102,7 +104,7 @@ Deno.test({
       "training with bars",
     );
     assert.ok(p.output.includes("\x1b[?25l"), "cursor hidden while the show runs");
-    assert.match(p.output, /\x1b\[3\dm/, "colour on a TTY");
+    assert.match(p.output, COLOUR, "colour on a TTY");
     await p.send("\x03");
     const { code } = await p.wait();
     assert.equal(code, 130);
@@ -150,8 +152,8 @@ Deno.test({
         // The bar is redrawn in place: it appears once on screen, at the bottom region.
         assert.equal(pane.split("\n").filter((l) => /^step:\s+\d+%\|/.test(l)).length, 1);
         const withEscapes = t.capture(true);
-        if (noColor) assert.equal(/\x1b\[3\dm/.test(withEscapes), false, "NO_COLOR: no colour");
-        else assert.match(withEscapes, /\x1b\[3\dm/, "colour by default");
+        if (noColor) assert.equal(COLOUR.test(withEscapes), false, "NO_COLOR: no colour");
+        else assert.match(withEscapes, COLOUR, "colour by default");
         t.keys("C-c");
         const end = await waitFor(
           () => {
