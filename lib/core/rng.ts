@@ -59,19 +59,22 @@ export class Rng {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
-  /** Standard normal (Box–Muller, caching the second value). */
+  /** Standard normal (Marsaglia's polar method, caching the second value; no trigonometry). */
   normal(): number {
     if (!Number.isNaN(this.#spare)) {
       const s = this.#spare;
       this.#spare = NaN;
       return s;
     }
-    let u = this.next();
-    while (u <= 1e-12) u = this.next();
-    const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.#spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    let u: number, v: number, q: number;
+    do {
+      u = 2 * this.next() - 1;
+      v = 2 * this.next() - 1;
+      q = u * u + v * v;
+    } while (q >= 1 || q === 0);
+    const f = Math.sqrt((-2 * Math.log(q)) / q);
+    this.#spare = v * f;
+    return u * f;
   }
 
   /** Log-uniform in [lo, hi). */

@@ -95,11 +95,12 @@ interface StepConstants {
   mem: string;
 }
 
-const stepCache = new WeakMap<RunContext, StepConstants>();
+let stepCtx: RunContext | null = null;
+let stepK: StepConstants | null = null;
 
 /** What every step line of a run repeats, computed once (instant mode formats 100k+ lines/s). */
 function stepConstants(ctx: RunContext): StepConstants {
-  let k = stepCache.get(ctx);
+  let k = stepCtx === ctx ? stepK : null;
   if (!k) {
     const c = ctx.cfg;
     k = {
@@ -110,7 +111,8 @@ function stepConstants(ctx: RunContext): StepConstants {
       ofTotal: "/" + c.totalSteps,
       mem: fixed(ctx.physics.candidate.memory.worst.reserved / GIB, 1),
     };
-    stepCache.set(ctx, k);
+    stepCtx = ctx;
+    stepK = k;
   }
   return k;
 }
@@ -121,6 +123,7 @@ export class TorchrunDialect implements Dialect {
   #log(ctx: RunContext, logger: string, level: Level, msg: string): string {
     const col = ctx.screen.color;
     const ts = timestampMs(ctx.clock.now(), ctx.tz);
+    if (!col) return "[" + ts + "][" + logger + "][" + level + "] - " + msg;
     const lv = level === "INFO"
       ? paint(col, "green", level)
       : paint(col, level === "WARNING" ? "yellow" : ["bold", "red"], level);

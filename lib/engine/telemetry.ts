@@ -81,7 +81,10 @@ export class Telemetry {
   advance(ms: number, activity: Activity, mfu: number): void {
     const target = this.#powerFraction(activity, mfu);
     const k = 1 - Math.exp(-ms / 1000 / THERMAL_TAU_S);
-    this.#s = { heat: this.#s.heat + (target - this.#s.heat) * k, activity, mfu };
+    const s = this.#s; // updated in place: this runs once per simulated step
+    s.heat += (target - s.heat) * k;
+    s.activity = activity;
+    s.mfu = mfu;
   }
 
   sample(rank: number, tMs: number): GpuSample {

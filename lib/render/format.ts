@@ -24,18 +24,62 @@ const ZEROS = "000000000000000";
  * outside the exact range take the exact path through toFixed's decimal expansion.
  */
 export function fixed(x: number, d: number): string {
-  const p = POW10[d];
-  const ax = Math.abs(x);
-  const scaled = ax * (p ?? 0);
-  const frac = scaled - Math.floor(scaled);
-  if (p === undefined || !(scaled < 9e15) || Math.abs(frac - 0.5) < 1e-6) return exactFixed(x, d);
-  const n = Math.round(scaled);
-  const sign = x < 0 || Object.is(x, -0) ? "-" : "";
-  if (d === 0) return sign + n;
-  let digits = String(n);
-  if (digits.length <= d) digits = ZEROS.slice(0, d + 1 - digits.length) + digits;
-  const cut = digits.length - d;
-  return sign + digits.slice(0, cut) + "." + digits.slice(cut);
+  const n = roundScaled(x, d);
+  if (n < 0) return exactFixed(x, d);
+  const sign = isNegative(x) ? "-" : "";
+  if (d === 0) return sign + small(n);
+  const p = POW10[d] as number;
+  const ip = Math.floor(n / p);
+  const fp = n - ip * p;
+  return sign + small(ip) + "." + padded(fp, d);
+}
+
+/**
+ * round(|x|·10^d) when the fast integer path is exact, else −1 (a near-tie, a huge value or
+ * too many digits: the caller takes the exact path). Shared by `fixed` and the byte writer so
+ * both print the same digits.
+ */
+export function roundScaled(x: number, d: number): number {
+  if (d > 6) return -1;
+  const ax = x < 0 ? -x : x;
+  const scaled = ax * (POW10[d] as number);
+  // past 1e13 the integer split could be off by an ulp
+  if (!(scaled < 1e13)) return -1;
+  const fl = Math.floor(scaled);
+  const frac = scaled - fl;
+  if (frac > 0.499999 && frac < 0.500001) return -1;
+  return frac > 0.5 ? fl + 1 : fl;
+}
+
+/** True for negative numbers and −0 (Python prints "-0.0"). */
+export function isNegative(x: number): boolean {
+  return x < 0 || (x === 0 && 1 / x < 0);
+}
+
+export const POWERS_OF_TEN: readonly number[] = POW10;
+
+const SMALL: string[] = [];
+const PADDED: string[][] = [[], [], [], [], []];
+
+/** Decimal text of a non-negative integer; below 10,000 from a table built on first use. */
+function small(n: number): string {
+  if (n >= 10000) return "" + n;
+  if (SMALL.length === 0) { for (let i = 0; i < 10000; i++) SMALL.push(String(i)); }
+  return SMALL[n] as string;
+}
+
+/** `f` as exactly `d` digits with leading zeros (tables up to 4 digits). */
+function padded(f: number, d: number): string {
+  if (d > 4) {
+    const t = "" + f;
+    return t.length < d ? ZEROS.slice(0, d - t.length) + t : t;
+  }
+  const table = PADDED[d] as string[];
+  if (table.length === 0) {
+    const n = POW10[d] as number;
+    for (let i = 0; i < n; i++) table.push(String(i).padStart(d, "0"));
+  }
+  return table[f] as string;
 }
 
 /** The exact path of `fixed`: toFixed rounds correctly except that exact ties go up. */
@@ -56,28 +100,55 @@ function exactFixed(x: number, d: number): string {
 
 /** Python `{:.{d}E}`: 1.5e-4 → "1.500000E-04". */
 export function sciE(x: number, digits = 6): string {
+  return sci(x, digits, "E");
+}
+
+function sci(x: number, digits: number, e: string): string {
   if (!Number.isFinite(x)) return String(x);
-  const ax = Math.abs(x);
+  const ax = x < 0 ? -x : x;
   if (ax === 0 || ax < 1e-300 || ax > 1e300) {
-    const s = x.toExponential(digits);
-    const [mant, e] = s.split("e") as [string, string];
-    const exp = Number(e);
-    const a = Math.abs(exp);
-    return `${mant}E${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
+    const [mant, ex] = x.toExponential(digits).split("e") as [string, string];
+    const exp = Number(ex);
+    const a = exp < 0 ? -exp : exp;
+    return `${mant}${e}${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
   }
-  const scale = (e: number) => (e >= 0 ? ax / 10 ** e : ax * 10 ** -e);
-  let exp = Math.floor(Math.log10(ax));
-  if (scale(exp) < 1) exp--;
-  else if (scale(exp) >= 10) exp++;
-  let m = fixed(scale(exp), digits);
-  if (m.startsWith("10")) m = fixed(scale(++exp), digits);
-  const a = Math.abs(exp);
-  return `${x < 0 ? "-" : ""}${m}E${exp < 0 ? "-" : "+"}${a < 10 ? "0" + a : a}`;
+  let exp = decade(ax);
+  let m = fixed(mantissa(ax, exp), digits);
+  if (m.charCodeAt(0) === 49 && m.charCodeAt(1) === 48) m = fixed(mantissa(ax, ++exp), digits); // "10…": rounding carried
+  const a = exp < 0 ? -exp : exp;
+  return (x < 0 ? "-" : "") + m + e + (exp < 0 ? "-" : "+") + (a < 100 ? TWO[a] : a);
+}
+
+let lastExp = 0;
+
+/**
+ * The decimal exponent e with 1 ≤ ax/10^e < 10 (ax > 0, normal). Consecutive values (a
+ * learning rate, step after step) share a decade, so the last one is tried first.
+ */
+export function decade(ax: number): number {
+  let exp = lastExp;
+  const mant = mantissa(ax, exp);
+  if (mant < 1 || mant >= 10) {
+    exp = Math.floor(Math.log10(ax));
+    const m = mantissa(ax, exp);
+    if (m < 1) exp--;
+    else if (m >= 10) exp++;
+  }
+  lastExp = exp;
+  return exp;
+}
+
+/** 10^i for i in 0…330, looked up (correctly rounded, and faster than ** in a hot loop). */
+const POW: number[] = Array.from({ length: 331 }, (_, i) => Number(`1e${i}`));
+
+/** ax ÷ 10^exp, dividing or multiplying by an exact power so the result rounds once. */
+export function mantissa(ax: number, exp: number): number {
+  return exp >= 0 ? ax / (POW[exp] as number) : ax * (POW[-exp] as number);
 }
 
 /** Python `{:.{d}e}` (lower-case e, two-digit exponent). */
 export function sciLower(x: number, digits = 4): string {
-  return sciE(x, digits).replace("E", "e");
+  return sci(x, digits, "e");
 }
 
 /** Python's repr of a float: shortest round-trip digits, exponent form below 1e-4 and ≥ 1e16. */
@@ -122,8 +193,10 @@ export function bytesBinary(b: number): string {
   return `${fixed(b / 1024, 1)} KiB`;
 }
 
+const TWO: string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? "0" : "") + i);
+
 function two(n: number): string {
-  return n < 10 ? "0" + n : String(n);
+  return n < 100 ? TWO[n] as string : String(n);
 }
 
 /** tqdm's interval: "07:22", "1:05:22", "3 days, 2:11:05" is shown as "74:11:05". */

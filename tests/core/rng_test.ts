@@ -26,13 +26,13 @@ Deno.test("Rng.int() pins the first outputs of seed 7", () => {
   );
 });
 
-Deno.test("Rng.normal() pins the first outputs of seed 7", () => {
+Deno.test("Rng.normal() pins the first outputs of seed 7 (Marsaglia polar method)", () => {
   const r = new Rng(7);
   assert.deepEqual([r.normal(), r.normal(), r.normal(), r.normal()], [
-    0.009542091216101166,
-    1.3964916972465335,
-    -0.16456120352107365,
-    -1.1821180608566157,
+    -0.6703083538755694,
+    -1.3698957019163973,
+    -0.07341353844556378,
+    1.7698793312402143,
   ]);
 });
 
