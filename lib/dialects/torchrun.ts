@@ -5,7 +5,7 @@
  */
 import { TOKENIZERS, type WarningSpec } from "../data.ts";
 import { paramCount, trainingFlopsPerToken } from "../engine/arch.ts";
-import { MAX_SHARD_BYTES, type ShardPlan } from "../engine/artifacts.ts";
+import { type ShardPlan, shardPlan } from "../engine/artifacts.ts";
 import { GIB } from "../engine/memory.ts";
 import type { CheckpointRecord, EvalRecord } from "../engine/run.ts";
 import type { Beat, RunContext } from "../phases/context.ts";
@@ -252,7 +252,7 @@ export class TorchrunDialect implements Dialect {
     const c = ctx.cfg;
     const p = ctx.physics;
     if (c.kind === "finetune") {
-      const shards = Math.max(1, Math.ceil(p.loadBytes / MAX_SHARD_BYTES));
+      const shards = shardPlan(c.arch, 2).shards.length;
       const n = Math.min(shards, Math.floor(frac * shards + 1e-9));
       return tqdmLine({
         desc: "Loading checkpoint shards",
@@ -426,14 +426,26 @@ export class TorchrunDialect implements Dialect {
 
   checkpointDone(ctx: RunContext, c: CheckpointRecord, dir: string): Beat[] {
     const secs = c.durationMs / 1000;
+    const cfg = ctx.cfg;
+    // Weights as safetensors shards (the export's split), optimizer state one DCP file per rank.
+    const shards = shardPlan(cfg.arch, cfg.precision === "fp32" ? 4 : 2).shards.length;
+    const weights = shards === 1
+      ? "model.safetensors"
+      : `model-0000{1..${shards}}-of-${String(shards).padStart(5, "0")}.safetensors`;
+    const name = dir.split("/").pop();
+    const last = cfg.gpus - 1;
+    const optim = last === 0 ? "optim/__0_0.distcp" : `optim/__{0..${last}}_0.distcp`;
+    const rng = last === 0 ? "rng_state.pth" : `rng_state_{0..${last}}.pth`;
     return [
       this.#beat(
         0,
         ctx,
         "ckpt",
-        `Saved ${dir.split("/").pop()} in ${fixed(secs, 1)}s (${
+        `Saved ${name} in ${fixed(secs, 1)}s (${
           fixed(c.size.total / 1e9 / secs, 1)
-        } GB/s)`,
+        } GB/s): ${weights} (${bytesDecimal(c.size.modelBytes)}), ${optim} (${
+          bytesDecimal(c.size.optimizerBytes)
+        }), trainer_state.json, ${rng}`,
       ),
     ];
   }

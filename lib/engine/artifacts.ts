@@ -57,8 +57,21 @@ export function indexJson(plan: ShardPlan): string {
     "\n";
 }
 
+const planCache = new WeakMap<Architecture, Map<string, ShardPlan>>();
+
 /** Greedy split in state-dict order: a tensor that would overflow the shard opens a new one. */
 export function shardPlan(a: Architecture, dtypeBytes = 2, maxShard = MAX_SHARD_BYTES): ShardPlan {
+  const key = `${dtypeBytes}/${maxShard}`;
+  let plans = planCache.get(a);
+  const cached = plans?.get(key);
+  if (cached) return cached;
+  const plan = buildShardPlan(a, dtypeBytes, maxShard);
+  if (!plans) planCache.set(a, plans = new Map());
+  plans.set(key, plan);
+  return plan;
+}
+
+function buildShardPlan(a: Architecture, dtypeBytes: number, maxShard: number): ShardPlan {
   const groups: Tensor[][] = [[]];
   let size = 0;
   let total = 0;

@@ -13,6 +13,9 @@ import { runValidation } from "./validation.ts";
 import { fillWarning, warningsFor } from "./warnings.ts";
 import { LiveRegion } from "./live.ts";
 
+/** On a TTY a step longer than this redraws the bars while it runs, simulated ms. */
+const LIVE_TICK_MS = 1000;
+
 function emptyWindow(): { steps: number; loss: number; ms: number; skipped: number } {
   return { steps: 0, loss: 0, ms: 0, skipped: 0 };
 }
@@ -38,7 +41,13 @@ export const trainingPhase: Phase = {
     });
     while (!sim.done) {
       const r: StepRecord = sim.next();
-      await clock.sleep(r.stepMs);
+      if (screen.live && r.stepMs > LIVE_TICK_MS) {
+        // a slow step: keep the bars' elapsed time moving while it runs
+        for (let left = r.stepMs; left > 0; left -= LIVE_TICK_MS) {
+          await clock.sleep(Math.min(left, LIVE_TICK_MS));
+          live.train(state("train"));
+        }
+      } else await clock.sleep(r.stepMs);
       rate = rate === 0 ? 1000 / r.stepMs : 0.7 * rate + 0.3 * (1000 / r.stepMs);
       totals.trainMs += r.stepMs;
       totals.stepsRun++;

@@ -105,6 +105,17 @@ export class PtyProcess {
     return this.#out;
   }
 
+  /** PID of the program under test (the child `script` runs). */
+  programPid(): number | null {
+    const out = new Deno.Command("pgrep", {
+      args: ["-P", String(this.#child.pid)],
+      stdout: "piped",
+    })
+      .outputSync();
+    const pid = Number(dec.decode(out.stdout).trim().split("\n")[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  }
+
   async send(s: string): Promise<void> {
     await this.#writer.write(new TextEncoder().encode(s));
   }

@@ -114,6 +114,20 @@ Deno.test({
 });
 
 Deno.test({
+  name: "llm-sim on a TTY: SIGTERM exits 130 with the terminal restored",
+  ignore: !ptyReady,
+  async fn() {
+    const p = new PtyProcess(showCommand(["--seed", "3", "--speed", "50"]));
+    await waitFor(() => p.output.includes("Building "), 20000, "the model build line");
+    const pid = await waitFor(() => p.programPid(), 5000, "the program's pid");
+    Deno.kill(pid, "SIGTERM");
+    const { code } = await p.wait();
+    assert.equal(code, 130);
+    assert.ok(p.output.endsWith("\x1b[0m\x1b[?25h"), "cursor shown, attributes reset");
+  },
+});
+
+Deno.test({
   name: "llm-sim --exit-after-time 3s exits within 3 ± 0.5 s, wherever the show is",
   ignore: !ptyReady,
   async fn() {
