@@ -53,39 +53,57 @@ function suggestion(names: string[]): string {
   return names.length > 0 ? `; did you mean ${names.join(", ")}?` : "";
 }
 
-export function requireModel(flag: string, name: string): ModelChoice {
-  const found = findModel(name);
+/** The entry, or a UsageError naming the flag, suggesting the closest spellings. */
+function require<T>(
+  what: string,
+  list: string,
+  flag: string,
+  name: string,
+  found: T | null,
+  spellings: () => { spelling: string; name: string }[],
+): T {
   if (found) return found;
-  const entries = MODELS.flatMap((m) =>
-    [m.id, m.name, ...m.aliases].map((s) => ({ spelling: s, name: m.id }))
-  ).concat(FUN_MODELS.map((f) => ({ spelling: f.name, name: f.name })));
   throw new UsageError(
-    `${flag}: unknown model '${name}'${
-      suggestion(closest(name, entries))
-    } (llm-sim --list models shows all)`,
+    `${flag}: unknown ${what} '${name}'${
+      suggestion(closest(name, spellings()))
+    } (llm-sim --list ${list} shows all)`,
+  );
+}
+
+export function requireModel(flag: string, name: string): ModelChoice {
+  return require(
+    "model",
+    "models",
+    flag,
+    name,
+    findModel(name),
+    () =>
+      MODELS.flatMap((m) => [m.id, m.name, ...m.aliases].map((s) => ({ spelling: s, name: m.id })))
+        .concat(FUN_MODELS.map((f) => ({ spelling: f.name, name: f.name }))),
   );
 }
 
 export function requireGpu(flag: string, name: string): GpuSpec {
-  const found = findGpu(name);
-  if (found) return found;
-  const entries = GPUS.flatMap((g) =>
-    [g.id, g.name, g.smiName, ...g.aliases].map((s) => ({ spelling: s, name: g.id }))
-  );
-  throw new UsageError(
-    `${flag}: unknown GPU '${name}'${
-      suggestion(closest(name, entries))
-    } (llm-sim --list gpus shows all)`,
+  return require(
+    "GPU",
+    "gpus",
+    flag,
+    name,
+    findGpu(name),
+    () =>
+      GPUS.flatMap((g) =>
+        [g.id, g.name, g.smiName, ...g.aliases].map((s) => ({ spelling: s, name: g.id }))
+      ),
   );
 }
 
 export function requireDataset(flag: string, name: string): DatasetSpec {
-  const found = findDataset(name);
-  if (found) return found;
-  const entries = DATASETS.flatMap((d) => [d.id, d.name].map((s) => ({ spelling: s, name: d.id })));
-  throw new UsageError(
-    `${flag}: unknown dataset '${name}'${
-      suggestion(closest(name, entries))
-    } (llm-sim --list datasets shows all)`,
+  return require(
+    "dataset",
+    "datasets",
+    flag,
+    name,
+    findDataset(name),
+    () => DATASETS.flatMap((d) => [d.id, d.name].map((s) => ({ spelling: s, name: d.id }))),
   );
 }

@@ -248,30 +248,38 @@ export function largestLayerParams(a: Architecture): number {
   return max;
 }
 
-const layerCache = new WeakMap<Architecture, number[]>();
+interface LayerSums {
+  all: number[];
+  experts: number[];
+}
+
+const layerCache = new WeakMap<Architecture, LayerSums>();
+
+function layerSums(a: Architecture): LayerSums {
+  let sums = layerCache.get(a);
+  if (!sums) {
+    sums = {
+      all: new Array<number>(a.layers).fill(0),
+      experts: new Array<number>(a.layers).fill(0),
+    };
+    for (const x of tensors(a)) {
+      if (x.layer < 0) continue;
+      sums.all[x.layer] = (sums.all[x.layer] ?? 0) + x.numel;
+      if (x.kind === "expert") sums.experts[x.layer] = (sums.experts[x.layer] ?? 0) + x.numel;
+    }
+    layerCache.set(a, sums);
+  }
+  return sums;
+}
 
 /** Parameters of each decoder layer, in layer order. */
 export function layerParams(a: Architecture): readonly number[] {
-  const cached = layerCache.get(a);
-  if (cached) return cached;
-  const per = new Array<number>(a.layers).fill(0);
-  for (const x of tensors(a)) if (x.layer >= 0) per[x.layer] = (per[x.layer] ?? 0) + x.numel;
-  layerCache.set(a, per);
-  return per;
+  return layerSums(a).all;
 }
-
-const expertCache = new WeakMap<Architecture, number[]>();
 
 /** Routed-expert parameters of each layer (0 for dense layers). */
 export function layerExpertParams(a: Architecture): readonly number[] {
-  const cached = expertCache.get(a);
-  if (cached) return cached;
-  const per = new Array<number>(a.layers).fill(0);
-  for (const x of tensors(a)) {
-    if (x.layer >= 0 && x.kind === "expert") per[x.layer] = (per[x.layer] ?? 0) + x.numel;
-  }
-  expertCache.set(a, per);
-  return per;
+  return layerSums(a).experts;
 }
 
 const outerNormCache = new WeakMap<Architecture, number>();
