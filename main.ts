@@ -99,6 +99,7 @@ async function show(cfg: ShowConfig): Promise<number> {
       },
       replayFlags: cfg.replayFlags,
       dialect: () => new TorchrunDialect(),
+      chaos: cfg.chaos,
     }, { screen, clock });
   } finally {
     clearTimeout(timer);

@@ -32,6 +32,8 @@ export interface ShowConfig {
   list: ListName | null;
   width: number | null;
   noColor: boolean;
+  /** A flaky cluster: faults, restarts and slow nodes every few minutes. */
+  chaos: boolean;
   help: boolean;
   version: boolean;
   /** Fixed simulated start time (epoch ms), for reproducible timestamps. */
@@ -53,6 +55,7 @@ export const SHOW_FLAGS: FlagSpec = {
   list: { type: "string" },
   width: { type: "string" },
   "no-color": { type: "boolean" },
+  chaos: { type: "boolean" },
   "start-time": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -94,6 +97,7 @@ export function parseShowArgs(argv: string[]): ShowConfig {
     const v = str(p, k);
     if (v !== undefined) replay.push(`--${k} ${/\s/.test(v) ? JSON.stringify(v) : v}`);
   }
+  if (bool(p, "chaos")) replay.push("--chaos");
   return {
     seed: intFlag(p, "seed", 0, 4294967295) ?? null,
     speed,
@@ -108,6 +112,7 @@ export function parseShowArgs(argv: string[]): ShowConfig {
     list: choiceFlag(p, "list", LISTS) ?? null,
     width: intFlag(p, "width", 20, 400) ?? null,
     noColor: bool(p, "no-color"),
+    chaos: bool(p, "chaos"),
     help: bool(p, "help"),
     version: bool(p, "version"),
     startTime,

@@ -18,6 +18,8 @@ Flags:
   --list WHAT                print the catalog of models, gpus or datasets
   --width N                  columns to fit (20–400; default: the terminal's)
   --no-color                 no colours (NO_COLOR is honoured too)
+  --chaos                    a flaky cluster: NCCL timeouts, restarts from the last
+                             checkpoint and slow nodes every few minutes
   --start-time T             simulated start, e.g. 2026-11-26T09:00:00Z (reproducible logs)
   -h, --help                 this help
   -V, --version              print the version

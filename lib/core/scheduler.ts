@@ -29,6 +29,8 @@ export interface ShowOptions {
   /** Flags to repeat in each run's replay command (besides the seed). */
   replayFlags: string;
   dialect: (scenario: Scenario) => Dialect;
+  /** A flaky cluster: faults and stragglers every few minutes (`--chaos`). */
+  chaos?: boolean;
 }
 
 export interface ShowResult {
@@ -56,7 +58,6 @@ export function scenarioFor(
     const sc = buildScenario({ ...request, seed: s });
     if (!isInfeasible(sc)) return { scenario: sc, seed: s };
     first ??= sc;
-    if (request.model && (request.gpus || request.gpu)) break;
     s = nextSeed(s);
   }
   return first as Infeasible;
@@ -86,6 +87,7 @@ export async function runShow(
         runIndex: runs + 1,
         tz: opts.tz,
         replay: `llm-sim --seed ${cfg.seed}${opts.replayFlags} --exit-after-runs 1`,
+        chaos: opts.chaos ?? false,
       });
       const last = opts.exitAfterRuns !== null && runs + 1 >= opts.exitAfterRuns;
       for (const phase of PHASES) {

@@ -5,6 +5,7 @@
  */
 import type { WarningSpec } from "../data.ts";
 import type { ShardPlan } from "../engine/artifacts.ts";
+import type { OutOfMemory, RunEvent } from "../engine/events.ts";
 import type { CheckpointRecord, EvalRecord, StepRecord } from "../engine/run.ts";
 import type { Beat, RunContext } from "../phases/context.ts";
 
@@ -49,6 +50,16 @@ export interface Dialect {
   checkpointDir(ctx: RunContext, step: number): string;
   checkpointStart(ctx: RunContext, dir: string): Beat[];
   checkpointDone(ctx: RunContext, c: CheckpointRecord, dir: string): Beat[];
+  /**
+   * Something besides a step: fp16 overflow, loss spike, straggler, fault, restart. Most
+   * frameworks print nothing for a spike or a straggler (the numbers show it); a restart
+   * prints the relaunch and the checkpoint reload.
+   */
+  event(ctx: RunContext, e: RunEvent): Beat[];
+  /** A fault with no restart left: the launcher gives up (torchrun's ChildFailedError). */
+  jobFailed(ctx: RunContext): Beat[];
+  /** The first step of a configuration that does not fit runs out of memory. */
+  oom(ctx: RunContext, o: OutOfMemory): Beat[];
   /** Print a catalogued warning (placeholders already filled). */
   warning(ctx: RunContext, w: WarningSpec, lines: string[]): string;
   windowEnd(ctx: RunContext): Beat[];

@@ -25,6 +25,8 @@ import { keyValueTable } from "../render/table.ts";
 import { paint } from "../term/ansi.ts";
 import type { Dialect, LiveState, LogWindow } from "./dialect.ts";
 import { ncclInitBeats } from "./nccl.ts";
+import { childFailedBeats, faultBeats, oomBeats, restartBeats } from "./failures.ts";
+import type { OutOfMemory, RunEvent } from "../engine/events.ts";
 
 type Level = "INFO" | "WARNING" | "ERROR";
 
@@ -117,6 +119,11 @@ function stepConstants(ctx: RunContext): StepConstants {
   return k;
 }
 
+/** The training script a custom trainer launches. */
+function scriptName(ctx: RunContext): string {
+  return ctx.cfg.kind === "finetune" ? "finetune.py" : "pretrain.py";
+}
+
 export class TorchrunDialect implements Dialect {
   readonly name = "torchrun";
 
@@ -136,10 +143,10 @@ export class TorchrunDialect implements Dialect {
 
   launch(ctx: RunContext): Beat[] {
     const c = ctx.cfg;
-    const script = c.kind === "finetune" ? "finetune.py" : "pretrain.py";
+    const script = scriptName(ctx);
     const cfgFile = `configs/${c.site.project}.yaml`;
     const cmd = c.nodes > 1
-      ? `torchrun --nnodes=${c.nodes} --nproc-per-node=${c.gpusPerNode} --rdzv-backend=c10d --rdzv-endpoint=${
+      ? `torchrun --nnodes=${c.nodes} --nproc-per-node=${c.gpusPerNode} --max-restarts=3 --rdzv-backend=c10d --rdzv-endpoint=${
         ctx.host(0)
       }:${c.site.masterPort} ${script} --config ${cfgFile}`
       : `torchrun --standalone --nproc-per-node=${c.gpusPerNode} ${script} --config ${cfgFile}`;
@@ -450,6 +457,54 @@ export class TorchrunDialect implements Dialect {
     ];
   }
 
+  event(ctx: RunContext, e: RunEvent): Beat[] {
+    switch (e.kind) {
+      case "fault":
+        return faultBeats(ctx, e);
+      case "restart":
+        return [
+          ...restartBeats(ctx, e),
+          ...ncclInitBeats(ctx),
+          this.#beat(
+            ctx.physics.reloadSeconds * 1000,
+            ctx,
+            "ckpt",
+            `Resumed from ${this.checkpointDir(ctx, e.fromStep)} after restart ${e.attempt}: ${
+              commas(e.lostSteps)
+            } steps since that checkpoint will run again`,
+            "WARNING",
+          ),
+        ];
+      default:
+        return []; // overflows show in the step line (loss_scale, skipped); spikes in the numbers
+    }
+  }
+
+  jobFailed(ctx: RunContext): Beat[] {
+    return childFailedBeats(ctx, scriptName(ctx), -6);
+  }
+
+  oom(ctx: RunContext, o: OutOfMemory): Beat[] {
+    const script = `/workspace/${scriptName(ctx)}`;
+    return [
+      ...oomBeats(
+        ctx,
+        o,
+        o.phase === "load"
+          ? [
+            [script, 412, "<module>", "main(cfg)"],
+            [script, 318, "main", "model = build_model(cfg).to(device)"],
+          ]
+          : [
+            [script, 412, "<module>", "main(cfg)"],
+            [script, 367, "main", "loss = train_step(model, batch, optimizer, scaler)"],
+            [script, 201, "train_step", "loss.backward()"],
+          ],
+      ),
+      ...childFailedBeats(ctx, scriptName(ctx), 1),
+    ];
+  }
+
   warning(_ctx: RunContext, _w: WarningSpec, lines: string[]): string {
     return lines.join("\n");
   }
@@ -535,6 +590,10 @@ export function summaryTable(ctx: RunContext): string[] {
   const avgMfu = steps > 0 ? (100 * t.mfuSum) / steps : 0;
   const title = t.outcome === "window"
     ? `Session ended (job time limit): ${c.displayName}`
+    : t.outcome === "oom"
+    ? `Run failed (CUDA out of memory): ${c.displayName}`
+    : t.outcome === "failed"
+    ? `Run failed (NCCL timeout, no restarts left): ${c.displayName}`
     : t.outcome === "early-stopped"
     ? `Run stopped early: ${c.displayName}`
     : `Run complete: ${c.displayName}`;
@@ -543,6 +602,7 @@ export function summaryTable(ctx: RunContext): string[] {
     : `${t.firstLoss?.toFixed(4)} → ${fixed(t.lastLoss, 4)}${
       t.lastVal !== null ? ` (val ${fixed(t.lastVal, 4)}, ppl ${t.lastPerplexity?.toFixed(2)})` : ""
     }`;
+  const trained = steps > 0;
   const rows = [
     {
       key: "Wall time",
@@ -554,9 +614,13 @@ export function summaryTable(ctx: RunContext): string[] {
         ? `${commas(c.startStep)} → ${commas(ctx.sim.step)} of ${commas(c.totalSteps)}`
         : `${commas(steps)} (${c.epochs} epoch${c.epochs > 1 ? "s" : ""})`,
     },
-    { key: "Tokens", value: `${compactCount(t.tokensRun)} this session` },
-    { key: "Loss", value: loss },
-    { key: "Throughput", value: `${commas(avgTps)} tok/s/GPU · MFU ${fixed(avgMfu, 1)}%` },
+    ...(trained
+      ? [
+        { key: "Tokens", value: `${compactCount(t.tokensRun)} this session` },
+        { key: "Loss", value: loss },
+        { key: "Throughput", value: `${commas(avgTps)} tok/s/GPU · MFU ${fixed(avgMfu, 1)}%` },
+      ]
+      : []),
     {
       key: "GPU-hours",
       value: `${gpuHours.toFixed(gpuHours < 10 ? 2 : 1)} (${c.gpus} × ${c.gpu.name})`,

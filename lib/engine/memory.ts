@@ -6,6 +6,7 @@
 import type { Architecture, GpuSpec } from "../data.ts";
 import { layerExpertParams, layerParams, outerNormParams, paramCount } from "./arch.ts";
 import type { Framework, Layout, Precision } from "./types.ts";
+import type { OutOfMemory } from "./events.ts";
 
 export const GIB = 1024 ** 3;
 export const MIB = 1024 ** 2;
@@ -20,6 +21,8 @@ export const CUDA_CONTEXT_BYTES = 540 * MIB;
 const USABLE_FRACTION = 0.985;
 
 export interface StageMemory {
+  /** Decoder layers of this pipeline stage. */
+  layers: number;
   /** Parameters this GPU holds before data-parallel sharding. */
   params: number;
   weights: number;
@@ -154,6 +157,7 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
     const allocated = weights + grads + optimizer + activations + logits + workspace;
     const reserved = allocated * FRAGMENTATION;
     stages.push({
+      layers: n,
       params,
       weights,
       grads,
@@ -170,4 +174,48 @@ export function estimateMemory(input: MemoryInput): MemoryEstimate {
   for (const st of stages) if (st.reserved > worst.reserved) worst = st;
   const capacity = gpu.capacityGiB * GIB * USABLE_FRACTION;
   return { stages, worst, capacity, fits: worst.reserved <= capacity };
+}
+
+/**
+ * Where a configuration that does not fit runs out of memory, as PyTorch reports it: the
+ * allocations of the worst stage in the order a training step makes them (weights layer by
+ * layer, workspace, activations layer by layer, logits, gradients, then the optimizer states
+ * at the first step); the first one the caching allocator cannot reserve fails.
+ */
+export function outOfMemory(est: MemoryEstimate, totalGiB: number): OutOfMemory {
+  const w = est.worst;
+  const n = Math.max(1, w.layers);
+  const chunks: number[] = [
+    ...Array<number>(n).fill(w.weights / n),
+    w.workspace,
+    ...Array<number>(n).fill(w.activations / n),
+    w.logits,
+    ...Array<number>(n).fill(w.grads / n),
+    ...Array<number>(n).fill(w.optimizer / n),
+  ].filter((b) => b > 0);
+  let allocated = 0;
+  let failing = chunks[chunks.length - 1] ?? 0;
+  let index = chunks.length - 1;
+  for (let i = 0; i < chunks.length; i++) {
+    const b = chunks[i] as number;
+    if ((allocated + b) * FRAGMENTATION > est.capacity) {
+      failing = b;
+      index = i;
+      break;
+    }
+    allocated += b;
+  }
+  const weightChunks = w.weights > 0 ? n : 0;
+  const reserved = Math.min(allocated * FRAGMENTATION, est.capacity);
+  const inUse = reserved + CUDA_CONTEXT_BYTES;
+  return {
+    phase: index < weightChunks ? "load" : "step",
+    loaded: index < weightChunks ? index / weightChunks : 1,
+    tryGiB: failing / GIB,
+    totalGiB,
+    freeGiB: Math.max(0, totalGiB - inUse / GIB),
+    inUseGiB: inUse / GIB,
+    allocatedGiB: allocated / GIB,
+    reservedFreeGiB: (reserved - allocated) / GIB,
+  };
 }

@@ -39,6 +39,24 @@ export interface StepRecord {
   lossScale: number;
   /** fp16 overflow: the update was skipped. */
   skipped: boolean;
+  /** The overflow's scales (fp16), when the step was skipped. */
+  overflow: { attempted: number; reduced: number } | null;
+  /** A loss spike is under way (REALISM 3.3). */
+  spike: boolean;
+}
+
+/** A loss spike in progress (REALISM 3.3): grad norm ramps, loss jumps, then decays. */
+export interface SpikeState {
+  /** Steps since the spike began. */
+  age: number;
+  /** Steps of the grad-norm ramp before the loss peaks. */
+  ramp: number;
+  /** Grad norm at the peak, as a multiple of its trend. */
+  peakGrad: number;
+  /** Loss added at the peak (nats). */
+  jump: number;
+  /** Steps for the loss excess to halve after the peak. */
+  halfLife: number;
 }
 
 export interface EvalRecord {
@@ -73,6 +91,9 @@ export interface RunState {
   scaleCeiling: number;
   bestVal: number | null;
   badEvals: number;
+  spike: SpikeState | null;
+  /** The last step followed an eval or a save: the next one refills caches and is slower. */
+  afterPause: boolean;
   rng: ReturnType<Rng["state"]>;
   valRng: ReturnType<Rng["state"]>;
   telemetry: TelemetryState;
@@ -103,11 +124,23 @@ export interface Physics {
   buildSeconds: number;
   /** Seconds to open the data set and build its index. */
   dataSeconds: number;
+  /** Loss spikes per step (REALISM 3.3: ~1 per 5–20k steps at ≥100B, none for small models). */
+  spikeRate: number;
+  /** Seconds to read a full training checkpoint back after a restart. */
+  reloadSeconds: number;
 }
 
 /** fp16 dynamic loss scaling (Megatron/DeepSpeed defaults): start 2^32, grow after 1000 good steps. */
 export const INITIAL_LOSS_SCALE = 2 ** 32;
 const LOSS_SCALE_WINDOW = 1000;
+
+/** Loss spikes per step for a model size (REALISM 3.3: larger models spike more). */
+export function spikeRate(params: number, kind: HiddenConfig["kind"], rng: Rng): number {
+  if (kind === "finetune") return 0;
+  if (params >= 1e11) return 1 / rng.uniform(5_000, 20_000);
+  if (params >= 3e10) return 1 / rng.uniform(50_000, 150_000);
+  return 0;
+}
 
 export function derivePhysics(cfg: HiddenConfig, candidate: Candidate): Physics {
   const root = new Rng(cfg.seed);
@@ -151,6 +184,8 @@ export function derivePhysics(cfg: HiddenConfig, candidate: Candidate): Physics 
     busBandwidthGBps: allReduceBusBandwidth(cfg.gpu, cfg.gpus),
     buildSeconds: 0.8 + params.total / 4e10,
     dataSeconds: 1.5 + Math.log10(Math.max(10, cfg.dataset.tokens)) / 4,
+    spikeRate: spikeRate(params.total, cfg.kind, root.fork("spike-rate")),
+    reloadSeconds: checkpoint.total / (storageReadGBps(cfg.nodes) * 1e9) + 2,
   };
 }
 
@@ -165,6 +200,8 @@ export class RunSim {
   readonly #warm: Rng;
   readonly #tokensPerStep: number;
   readonly #noiseRho = 0.9;
+  /** Step-time factor from the cluster (a straggler node: 1.03–1.10); set by the show. */
+  slowdown = 1;
 
   constructor(cfg: HiddenConfig, physics: Physics, state?: RunState) {
     this.cfg = cfg;
@@ -172,7 +209,7 @@ export class RunSim {
     this.#tokensPerStep = cfg.globalBatch * cfg.seqLen;
     const root = new Rng(cfg.seed);
     if (state) {
-      this.#s = { ...state, processSteps: 0 };
+      this.#s = { ...structuredClone(state), processSteps: 0 };
       this.#rng = Rng.fromState(state.rng);
       this.#valRng = Rng.fromState(state.valRng);
     } else {
@@ -191,6 +228,8 @@ export class RunSim {
         scaleCeiling: 2 ** scale.int(15, 19),
         bestVal: null,
         badEvals: 0,
+        spike: null,
+        afterPause: false,
         rng: this.#rng.state(),
         valRng: this.#valRng.state(),
         telemetry: { heat: 0.12, activity: "idle", mfu: 0 },
@@ -223,10 +262,22 @@ export class RunSim {
     return this.#s.step >= this.cfg.endStep;
   }
 
+  /**
+   * Go back to a saved state (a restart from the last checkpoint after a fault): the same
+   * steps follow again, with the same data and losses. The process restarts, so its first
+   * steps are slow again.
+   */
+  restore(state: RunState): void {
+    this.#s = { ...structuredClone(state), processSteps: 0 };
+    this.#rng = Rng.fromState(state.rng);
+    this.#valRng = Rng.fromState(state.valRng);
+  }
+
   /** Serializable state (resume restores it exactly). */
   state(): RunState {
     return {
       ...this.#s,
+      spike: this.#s.spike ? { ...this.#s.spike } : null,
       rng: this.#rng.state(),
       valRng: this.#valRng.state(),
       telemetry: this.telemetry.state,
@@ -260,22 +311,59 @@ export class RunSim {
     if (cfg.kind === "pretrain" && step <= 15 && step >= 3 && rng.chance(0.12)) {
       loss += rng.uniform(0.3, 1.5);
     }
+    // Loss spikes (REALISM 3.3): the grad norm grows for a few steps, the loss jumps, then
+    // both decay; the same batches replayed after a restart spike again.
+    let gradMult = 1;
+    const rate = this.physics.spikeRate;
+    if (s.spike === null && rate > 0 && step > cfg.lr.warmupSteps && rng.chance(rate)) {
+      s.spike = {
+        age: 0,
+        ramp: rng.int(3, 6),
+        peakGrad: rng.logUniform(100, 1000),
+        jump: rng.uniform(0.3, 3),
+        halfLife: rng.uniform(3, 10),
+      };
+    }
+    const spike = s.spike;
+    if (spike) {
+      spike.age++;
+      const k = spike.age;
+      if (k <= spike.ramp) {
+        gradMult = spike.peakGrad ** (k / spike.ramp);
+        loss += spike.jump * (k / spike.ramp) ** 3;
+      } else {
+        const decay = 0.5 ** ((k - spike.ramp) / spike.halfLife);
+        gradMult = 1 + (spike.peakGrad - 1) * decay ** 2;
+        loss += spike.jump * decay;
+        if (spike.jump * decay < 0.005) s.spike = null; // recovered
+      }
+    }
     loss = Math.max(m.floor, loss);
     const gradNorm = expectedGradNorm(this.physics.grad, step, lrFrac) *
-      Math.exp(this.physics.grad.spread * s.gradNoise);
+      Math.exp(this.physics.grad.spread * s.gradNoise) * gradMult;
 
     // Step time: steady state with ±1–2 % correlated jitter; the first steps of a process
-    // include compilation, allocator and NCCL warm-up.
-    let stepMs = this.physics.candidate.perf.stepSeconds * 1000 * (1 + 0.012 * s.timeNoise);
+    // include compilation, allocator and NCCL warm-up; the step after an eval or a save
+    // refills the data pipeline and caches; a straggler node slows every step.
+    let stepMs = this.physics.candidate.perf.stepSeconds * 1000 * (1 + 0.012 * s.timeNoise) *
+      this.slowdown;
     if (s.processSteps === 1) stepMs *= this.#warm.uniform(3, 8);
     else if (s.processSteps === 2) stepMs *= this.#warm.uniform(1.2, 1.6);
+    if (s.afterPause) {
+      stepMs *= rng.uniform(1.15, 1.6);
+      s.afterPause = false;
+    }
 
-    // fp16 dynamic loss scale: overflow above the ceiling skips the update and halves.
+    // fp16 dynamic loss scale: overflow above the ceiling (or in a spike) skips the update
+    // and halves the scale; 1000 good steps double it.
     let skipped = false;
+    let overflow: StepRecord["overflow"] = null;
     if (cfg.precision === "fp16") {
-      if (s.lossScale > s.scaleCeiling || rng.chance(2e-4)) {
+      if (s.lossScale > s.scaleCeiling || gradMult > 30 || rng.chance(2e-4)) {
         skipped = true;
+        const attempted = s.lossScale;
         s.lossScale = Math.max(1, s.lossScale / 2);
+        overflow = { attempted, reduced: s.lossScale };
         s.goodSteps = 0;
       } else if (++s.goodSteps >= LOSS_SCALE_WINDOW) {
         s.lossScale *= 2;
@@ -306,6 +394,8 @@ export class RunSim {
       mfu,
       lossScale: s.lossScale,
       skipped,
+      overflow,
+      spike: spike !== null,
     };
   }
 
@@ -322,6 +412,7 @@ export class RunSim {
       s.badEvals = 0;
     } else s.badEvals++;
     const durationMs = this.physics.evalSeconds * 1000;
+    s.afterPause = true;
     this.telemetry.advance(durationMs, "eval", this.physics.candidate.perf.mfu);
     return {
       step: s.step,
@@ -337,8 +428,14 @@ export class RunSim {
   /** A checkpoint save at the current step. */
   checkpoint(): CheckpointRecord {
     const durationMs = this.physics.checkpointSeconds * 1000;
+    this.#s.afterPause = true;
     this.telemetry.advance(durationMs, "checkpoint", 0);
     return { step: this.#s.step, size: this.physics.checkpoint, durationMs };
+  }
+
+  /** A collective hangs for `ms` (one rank stopped answering). */
+  hang(ms: number): void {
+    this.telemetry.advance(ms, "hang", 0);
   }
 
   /** Let time pass outside the training loop (loading, export). */

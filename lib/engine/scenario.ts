@@ -39,6 +39,8 @@ export interface ScenarioRequest {
 export interface Scenario {
   config: HiddenConfig;
   candidate: Candidate;
+  /** False when the user's fixed configuration does not fit: the run ends out of memory. */
+  fits: boolean;
 }
 
 /** The request cannot run: why, and the layout that came closest (for the OOM report). */
@@ -52,7 +54,6 @@ export interface Infeasible {
   precision: Precision;
   framework: Framework;
   seqLen: number;
-  globalBatch: number;
 }
 
 const GPU_WEIGHTS: Record<string, number> = {
@@ -233,7 +234,7 @@ export function buildScenario(req: ScenarioRequest): Scenario | Infeasible {
     accept: (c: Candidate, gpus: number, gbs: number) => boolean,
   ) => {
     let last: { c: Candidate; gpus: number; gbs: number } | null = null;
-    let closest: Candidate | null = null;
+    let closest: { c: Candidate; gpus: number; gbs: number } | null = null;
     let reason = "";
     for (const n of counts.filter((x) => x >= from || req.gpus)) {
       let gbs = batchFor(n);
@@ -247,7 +248,7 @@ export function buildScenario(req: ScenarioRequest): Scenario | Infeasible {
         last = { c: choice.best, gpus: n, gbs };
         if (accept(choice.best, n, gbs)) break;
       } else {
-        closest = choice.closest ?? closest;
+        if (choice.closest) closest = { c: choice.closest, gpus: n, gbs };
         reason = choice.reason ?? "does not fit in memory";
       }
     }
@@ -283,8 +284,9 @@ export function buildScenario(req: ScenarioRequest): Scenario | Infeasible {
       Math.min(rng.pick([16, 32, 64, 64, 128, 128, 256]), pow2Floor(available * epochs / 60)),
     );
     found = search(from, (n) => Math.max(batch, pow2Round(n)), (c) => c.perf.stepSeconds <= 2.5);
-    if (found.last) {
-      const { c, gbs } = found.last;
+    const sized = found.last ?? (req.model ? found.closest : null);
+    if (sized) {
+      const { c, gbs } = sized;
       const affordable = Math.floor(budget / c.perf.stepSeconds / epochs) * gbs;
       samplesPerEpoch = Math.max(gbs * 8, Math.min(available, affordable));
       samplesPerEpoch -= samplesPerEpoch % gbs;
@@ -308,10 +310,14 @@ export function buildScenario(req: ScenarioRequest): Scenario | Infeasible {
     totalSteps = 0;
     endStep = 0;
   }
-  if (!found.last) {
+  // Nothing fits: when the user fixed this configuration, it runs anyway and fails the way
+  // PyTorch does (out of memory, numbers from the memory model); otherwise the caller redraws.
+  const fits = found.last !== null;
+  const pick = found.last ?? (req.model ? found.closest : null);
+  if (!pick) {
     return {
       reason: found.reason || "does not fit in memory",
-      closest: found.closest,
+      closest: found.closest?.c ?? null,
       request: req,
       model,
       gpu,
@@ -319,12 +325,11 @@ export function buildScenario(req: ScenarioRequest): Scenario | Infeasible {
       precision,
       framework,
       seqLen,
-      globalBatch: pow2Round(targetBatchTokens(rng, kind, params.total) / seqLen),
     };
   }
-  const chosen = found.last.c;
-  const gpus = found.last.gpus;
-  const globalBatch = found.last.gbs;
+  const chosen = pick.c;
+  const gpus = pick.gpus;
+  const globalBatch = pick.gbs;
   const layout: Layout = chosen.layout;
   const stepSeconds = chosen.perf.stepSeconds;
   const tokensPerStep = globalBatch * seqLen;
@@ -431,7 +436,7 @@ export function buildScenario(req: ScenarioRequest): Scenario | Infeasible {
     patience,
     site: pickSite(rng, gpu, kind, slug(displayName)),
   };
-  return { config, candidate: chosen };
+  return { config, candidate: chosen, fits };
 }
 
 export function isInfeasible(x: Scenario | Infeasible): x is Infeasible {

@@ -9,7 +9,8 @@ import type { GpuSpec } from "../data.ts";
 import { noise, smoothNoise } from "../core/rng.ts";
 import { MIB } from "./memory.ts";
 
-export type Activity = "compute" | "eval" | "checkpoint" | "idle";
+/** What the GPUs are doing; "hang" is a collective that never completes (spinning kernels). */
+export type Activity = "compute" | "eval" | "checkpoint" | "hang" | "idle";
 
 export interface GpuSample {
   rank: number;
@@ -72,6 +73,8 @@ export class Telemetry {
         return Math.min(0.9, 0.5 + 0.5 * mfu);
       case "checkpoint":
         return idle * 1.4;
+      case "hang":
+        return Math.max(idle * 2, 0.3);
       case "idle":
         return idle;
     }
@@ -105,6 +108,9 @@ export class Telemetry {
         break;
       case "checkpoint":
         util = Math.abs(wobble) * 12;
+        break;
+      case "hang":
+        util = 100; // NCCL kernels spin, waiting for a peer that never comes
         break;
       case "idle":
         util = 0;

@@ -6,6 +6,7 @@ import type { Clock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import type { Dialect } from "../dialects/dialect.ts";
 import { hostName } from "../engine/cluster.ts";
+import { type ClusterRates, clusterRates } from "../engine/events.ts";
 import type { Physics, RunSim } from "../engine/run.ts";
 import type { HiddenConfig } from "../engine/types.ts";
 import type { Screen } from "../term/screen.ts";
@@ -29,8 +30,11 @@ export interface RunTotals {
   checkpoints: number;
   lastCheckpoint: string | null;
   exportDir: string | null;
+  /** Restarts after faults, and the completed steps they threw away. */
+  restarts: number;
+  lostSteps: number;
   /** How the run ended. */
-  outcome: "completed" | "window" | "early-stopped" | "running";
+  outcome: "completed" | "window" | "early-stopped" | "oom" | "failed" | "running";
 }
 
 export interface RunContext {
@@ -47,6 +51,8 @@ export interface RunContext {
   /** Presentation-independent random stream for the run's events (warnings, timing details). */
   events: Rng;
   totals: RunTotals;
+  /** Fault and straggler rates of this cluster (tests raise them to exercise restarts). */
+  rates: ClusterRates;
   /** The live region while training runs (null before). */
   live: LiveRegion | null;
   /** Command that replays this run (its seed and the user's flags). */
@@ -65,11 +71,14 @@ export function createRunContext(opts: {
   runIndex: number;
   tz: number;
   replay: string;
+  /** A flaky cluster (`--chaos`). */
+  chaos?: boolean;
 }): RunContext {
   const { cfg } = opts;
   return {
     ...opts,
     events: new Rng(cfg.seed).fork("events"),
+    rates: clusterRates(cfg, opts.chaos ?? false),
     live: null,
     totals: {
       startMs: opts.clock.now(),
@@ -85,6 +94,8 @@ export function createRunContext(opts: {
       checkpoints: 0,
       lastCheckpoint: null,
       exportDir: null,
+      restarts: 0,
+      lostSteps: 0,
       outcome: "running",
     },
     host: (node: number) => hostName(cfg.site.hostPrefix, node, cfg.nodes),

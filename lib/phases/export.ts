@@ -1,7 +1,8 @@
 /**
  * Export to Hugging Face safetensors: shards of at most 5 GB split in state-dict order, the
  * index, config and tokenizer files, each written at one node's storage bandwidth. Only a run
- * that finished exports; a window onto a long run ends at its checkpoint.
+ * that finished exports; a window onto a long run ends at its checkpoint, a failed one at the
+ * error.
  */
 import { TOKENIZERS } from "../data.ts";
 import { companionFiles, shardPlan } from "../engine/artifacts.ts";
@@ -14,7 +15,8 @@ const EXPORT_WRITE_BPS = 1.6e9;
 export const exportPhase: Phase = {
   name: "export",
   async run(ctx: RunContext): Promise<void> {
-    if (ctx.totals.outcome === "window") return;
+    const o = ctx.totals.outcome;
+    if (o === "window" || o === "oom" || o === "failed") return;
     const { cfg, dialect: d, screen, clock } = ctx;
     const bytes = cfg.precision === "fp32" ? 4 : 2;
     const plan = shardPlan(cfg.arch, bytes);

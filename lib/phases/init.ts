@@ -6,6 +6,7 @@
 import { type Beat, play, type RunContext } from "./context.ts";
 import type { Phase } from "./phase.ts";
 import { fillWarning, warningsFor } from "./warnings.ts";
+import { GIB, outOfMemory } from "../engine/memory.ts";
 
 /** Refresh period of bars while something loads, simulated ms. */
 const BAR_TICK_MS = 250;
@@ -49,6 +50,22 @@ export const initPhase: Phase = {
       }));
     await play(ctx, startup);
     await play(ctx, d.model(ctx));
+    const mem = ctx.physics.candidate.memory;
+    const oom = mem.fits ? null : outOfMemory(mem, ctx.cfg.gpu.capacityGiB);
+    if (oom?.phase === "load") {
+      // the weights alone do not fit: loading stops where the allocator gives up, after every
+      // GPU has read what it could hold, at the storage bandwidth
+      const p = ctx.physics;
+      const readBps = p.loadBytes / Math.max(1, p.loadSeconds - 2);
+      const seconds = Math.min(
+        p.loadSeconds,
+        2 + (oom.allocatedGiB * GIB * ctx.cfg.gpus) / readBps,
+      );
+      await timedBar(ctx, seconds, (f, e) => d.loadBar(ctx, f * oom.loaded, e));
+      await play(ctx, d.oom(ctx, oom));
+      ctx.totals.outcome = "oom";
+      return;
+    }
     const seconds = ctx.physics.loadSeconds;
     await timedBar(ctx, seconds, (f, e) => d.loadBar(ctx, f, e));
     ctx.sim.idle(seconds * 1000);

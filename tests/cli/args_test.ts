@@ -20,6 +20,7 @@ function usageError(argv: string[]): string {
 
 Deno.test("parseShowArgs() gives the defaults for no flags", () => {
   assert.deepEqual(parseShowArgs([]), {
+    chaos: false,
     seed: null,
     speed: 1,
     instant: false,

@@ -59,11 +59,26 @@ Deno.test("llm-sim rejects bad input with one line on stderr and exit 2", async 
   }
 });
 
-Deno.test("llm-sim refuses a fixed configuration that cannot fit, naming the reason", async () => {
-  const r = await runMain(["--model", "405b", "--gpus", "8", "--gpu", "h100"]);
-  assert.equal(r.code, 2);
-  assert.equal(r.stdout, "");
-  assert.match(r.stderr, /^llm-sim: cannot run this configuration: .+\n$/);
+Deno.test("llm-sim runs a fixed configuration that cannot fit into PyTorch's out-of-memory error", async () => {
+  const r = await runMain([
+    "--model",
+    "405b",
+    "--gpus",
+    "8",
+    "--gpu",
+    "h100",
+    "--seed",
+    "1",
+    "--instant",
+    "--exit-after-runs",
+    "1",
+  ]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stderr, "");
+  assert.match(r.stdout, /torch\.OutOfMemoryError: CUDA out of memory\. Tried to allocate /);
+  assert.match(r.stdout, /GPU 0 has a total capacity of 79\.18 GiB/);
+  assert.match(r.stdout, /ChildFailedError/);
+  assert.match(r.stdout, /Run failed \(CUDA out of memory\): Llama-3\.1-405B/);
 });
 
 Deno.test("llm-sim --help, --version and --list answer on stdout with exit 0", async () => {

@@ -104,15 +104,33 @@ function assertRel(actual: number, expected: number, rel: number, what: string):
 }
 
 /** Runs `check` on every feasible scenario fast-check draws. */
+/** Runs `check` on every draw that trains (feasible and fitting). */
 function forScenarios(check: (s: Scenario, d: Draw) => void, numRuns = NUM_RUNS): void {
   fc.assert(
     fc.property(drawArb, (d) => {
       const s = scenario(d);
-      if (!isInfeasible(s)) check(s, d);
+      if (!isInfeasible(s) && s.fits) check(s, d);
     }),
     { seed: FC_SEED, numRuns },
   );
 }
+
+Deno.test("buildScenario() marks a fixed model that cannot fit as an out-of-memory run", () => {
+  let oom = 0;
+  fc.assert(
+    fc.property(drawArb, (d) => {
+      const s = scenario(d);
+      if (isInfeasible(s) || s.fits) return;
+      oom++;
+      // only a configuration the user fixed runs into the wall; random draws are redrawn
+      assert.ok(d.model !== undefined, "unfitting scenarios come from a fixed model");
+      assert.equal(s.candidate.memory.fits, false);
+      assert.ok(s.candidate.memory.worst.reserved > s.candidate.memory.capacity);
+    }),
+    { seed: FC_SEED, numRuns: NUM_RUNS },
+  );
+  assert.ok(oom > 0, "the draws include fixed models too large for their GPUs");
+});
 
 Deno.test("buildScenario() refuses an infeasible request with a reason and an overflowing layout", () => {
   let refused = 0;
