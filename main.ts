@@ -10,7 +10,7 @@ import { renderList } from "./lib/cli/lists.ts";
 import { SHOW_HELP } from "./lib/cli/usage.ts";
 import { type Clock, RealClock, VirtualClock } from "./lib/core/clock.ts";
 import { InfeasibleError, runShow } from "./lib/core/scheduler.ts";
-import { TorchrunDialect } from "./lib/dialects/torchrun.ts";
+import { dialectFor, jsonlDialect, STYLE_FRAMEWORK } from "./lib/dialects/mod.ts";
 import { HIDE_CURSOR, RESET, SHOW_CURSOR } from "./lib/term/ansi.ts";
 import { DenoTerminal } from "./lib/term/deno_terminal.ts";
 import { Screen } from "./lib/term/screen.ts";
@@ -60,7 +60,8 @@ async function show(cfg: ShowConfig): Promise<number> {
     noColor: cfg.noColor,
     onBrokenPipe: () => stop("pipe"),
   });
-  const screen = new Screen(term, { wrap: term.live || cfg.width !== null });
+  const jsonl = cfg.format === "jsonl";
+  const screen = new Screen(term, { wrap: !jsonl && (term.live || cfg.width !== null) });
   const startMs = cfg.startTime ?? Date.now();
   const signal = controller.signal;
   const clock: Clock = cfg.instant
@@ -96,9 +97,10 @@ async function show(cfg: ShowConfig): Promise<number> {
         ...(cfg.gpu ? { gpu: cfg.gpu } : {}),
         ...(cfg.gpus !== null ? { gpus: cfg.gpus } : {}),
         ...(cfg.precision ? { precision: cfg.precision } : {}),
+        ...(cfg.style ? { framework: STYLE_FRAMEWORK[cfg.style] } : {}),
       },
       replayFlags: cfg.replayFlags,
-      dialect: () => new TorchrunDialect(),
+      dialect: (s) => (jsonl ? jsonlDialect() : dialectFor(s.config.framework)),
       chaos: cfg.chaos,
     }, { screen, clock });
   } finally {

@@ -3,10 +3,12 @@
  * step, played through the real phases and the Deno terminal (send stdout to /dev/null). The
  * run is played three times in one process: the first is cold (JIT warming up, as a single
  * `--instant` run is), the last warm (as every later run of a long `--instant` show is).
- * Prints "<lines> <cold ms> <warm ms>" on stderr.
+ * With --jsonl the run is the JSONL stream (every line an event). Prints
+ * "<lines> <cold ms> <warm ms>" on stderr.
  */
 import { VirtualClock } from "../lib/core/clock.ts";
 import { TorchrunDialect } from "../lib/dialects/torchrun.ts";
+import { JsonlDialect } from "../lib/dialects/jsonl.ts";
 import { derivePhysics, RunSim } from "../lib/engine/run.ts";
 import { buildScenario, isInfeasible } from "../lib/engine/scenario.ts";
 import { createRunContext } from "../lib/phases/context.ts";
@@ -64,7 +66,7 @@ async function playOnce(): Promise<number> {
     cfg,
     physics,
     sim: new RunSim(cfg, physics),
-    dialect: new TorchrunDialect(),
+    dialect: Deno.args.includes("--jsonl") ? new JsonlDialect() : new TorchrunDialect(),
     runIndex: 1,
     tz: 0,
     replay: "",

@@ -1,6 +1,7 @@
 /** The show's flags: a pure parse from argv to a ShowConfig; bad input throws UsageError. */
 import type { GpuSpec, ModelPreset } from "../data.ts";
 import type { Precision } from "../engine/types.ts";
+import { type Style, STYLES } from "../dialects/mod.ts";
 import { requireGpu, requireModel } from "./catalog.ts";
 import { UsageError } from "./errors.ts";
 import {
@@ -17,6 +18,8 @@ import {
 export const LISTS = ["models", "gpus", "datasets"] as const;
 export type ListName = typeof LISTS[number];
 export const SHOW_PRECISIONS: readonly Precision[] = ["bf16", "fp16", "fp8", "fp32"];
+export const FORMATS = ["text", "jsonl"] as const;
+export type Format = typeof FORMATS[number];
 
 export interface ShowConfig {
   seed: number | null;
@@ -32,6 +35,10 @@ export interface ShowConfig {
   list: ListName | null;
   width: number | null;
   noColor: boolean;
+  /** How runs are printed: a framework's logs, or a JSON object per line. */
+  format: Format;
+  /** The framework whose logs to print (default: the one that fits each run). */
+  style: Style | null;
   /** A flaky cluster: faults, restarts and slow nodes every few minutes. */
   chaos: boolean;
   help: boolean;
@@ -56,6 +63,8 @@ export const SHOW_FLAGS: FlagSpec = {
   width: { type: "string" },
   "no-color": { type: "boolean" },
   chaos: { type: "boolean" },
+  format: { type: "string" },
+  style: { type: "string" },
   "start-time": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -93,7 +102,7 @@ export function parseShowArgs(argv: string[]): ShowConfig {
     }
   }
   const replay: string[] = [];
-  for (const k of ["model", "gpu", "gpus", "precision"]) {
+  for (const k of ["model", "gpu", "gpus", "precision", "style"]) {
     const v = str(p, k);
     if (v !== undefined) replay.push(`--${k} ${/\s/.test(v) ? JSON.stringify(v) : v}`);
   }
@@ -113,6 +122,8 @@ export function parseShowArgs(argv: string[]): ShowConfig {
     width: intFlag(p, "width", 20, 400) ?? null,
     noColor: bool(p, "no-color"),
     chaos: bool(p, "chaos"),
+    format: choiceFlag(p, "format", FORMATS) ?? "text",
+    style: choiceFlag(p, "style", STYLES) ?? null,
     help: bool(p, "help"),
     version: bool(p, "version"),
     startTime,

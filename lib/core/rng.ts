@@ -136,10 +136,10 @@ export function noise(seed: number, a: number, b = 0): number {
   return (h >>> 0) / 2147483648 - 1;
 }
 
-/** Smooth deterministic noise in [-1, 1] along a real axis (cosine-interpolated lattice). */
+/** Smooth deterministic noise in [-1, 1] along a real axis (smoothstep-interpolated lattice). */
 export function smoothNoise(seed: number, x: number, channel = 0): number {
   const i = Math.floor(x);
   const f = x - i;
-  const w = (1 - Math.cos(Math.PI * f)) / 2;
+  const w = f * f * (3 - 2 * f);
   return noise(seed, i, channel) * (1 - w) + noise(seed, i + 1, channel) * w;
 }

@@ -32,6 +32,8 @@ export interface LiveState {
 
 export interface Dialect {
   readonly name: string;
+  /** Every printed line is a machine record (JSONL): no cosmetic blank lines. */
+  readonly structured?: boolean;
   launch(ctx: RunContext): Beat[];
   distributed(ctx: RunContext): Beat[];
   model(ctx: RunContext): Beat[];
@@ -40,6 +42,12 @@ export interface Dialect {
   loaded(ctx: RunContext, seconds: number): Beat[];
   data(ctx: RunContext): Beat[];
   trainStart(ctx: RunContext): Beat[];
+  /**
+   * Optional: a record of every step (the JSONL stream); text dialects only print log
+   * intervals. Returns "" for nothing.
+   */
+  stepRecord?(ctx: RunContext, r: StepRecord): string;
+  /** The periodic training log line ("" prints nothing). The hot path of instant mode. */
   stepLog(ctx: RunContext, w: LogWindow): string;
   live(ctx: RunContext, s: LiveState): string[];
   evalStart(ctx: RunContext): Beat[];

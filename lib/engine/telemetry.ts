@@ -24,6 +24,14 @@ export interface GpuSample {
   powerCapW: number;
 }
 
+export interface NodeSample {
+  node: number;
+  utilAvg: number;
+  memUsedMiBAvg: number;
+  tempMaxC: number;
+  powerW: number;
+}
+
 export interface TelemetryState {
   /** Thermal load 0–1 (exponential moving average of the power fraction). */
   heat: number;
@@ -41,6 +49,8 @@ export class Telemetry {
   readonly #stageOf: (rank: number) => number;
   readonly #stageMiB: readonly number[];
   #s: TelemetryState;
+  /** Per-GPU constants (power offset, ambient, memory jitter), computed on first use. */
+  #fixed: Float64Array | null = null;
 
   constructor(opts: {
     gpu: GpuSpec;
@@ -90,13 +100,55 @@ export class Telemetry {
     s.mfu = mfu;
   }
 
+  /** [power offset, ambient °C, memory jitter MiB] of a GPU: its silicon, slot and rack. */
+  #constants(rank: number): number {
+    if (this.#fixed === null || rank * 3 >= this.#fixed.length) {
+      const old = this.#fixed;
+      const grown = new Float64Array(Math.max(24, (rank + 1) * 3 * 2)).fill(NaN);
+      if (old) grown.set(old);
+      this.#fixed = grown;
+    }
+    const f = this.#fixed;
+    const i = rank * 3;
+    if (Number.isNaN(f[i] as number)) {
+      const seed = this.#seed;
+      const node = Math.floor(rank / this.#gpusPerNode);
+      f[i] = 1 + 0.04 * noise(seed, rank, 2);
+      f[i + 1] = 27 + 3 * noise(seed, node, 4) + 2.5 * noise(seed, rank, 1);
+      f[i + 2] = 180 * noise(seed, rank, 3);
+    }
+    return i;
+  }
+
+  /** One GPU's telemetry at a time. */
   sample(rank: number, tMs: number): GpuSample {
+    const x = this.#read(rank, tMs);
+    return { ...x };
+  }
+
+  /** A node's GPUs summed up (mean utilization and memory, hottest GPU, total power). */
+  node(node: number, tMs: number): NodeSample {
+    const per = this.#gpusPerNode;
+    let util = 0, mem = 0, temp = -Infinity, power = 0;
+    for (let l = 0; l < per; l++) {
+      const x = this.#read(node * per + l, tMs);
+      util += x.util;
+      mem += x.memUsedMiB;
+      if (x.tempC > temp) temp = x.tempC;
+      power += x.powerW;
+    }
+    return { node, utilAvg: util / per, memUsedMiBAvg: mem / per, tempMaxC: temp, powerW: power };
+  }
+
+  /** Computes into one reused object (a 2,048-node job reads 16,384 GPUs a scrape). */
+  #read(rank: number, tMs: number): GpuSample {
     const g = this.#gpu;
     const seed = this.#seed;
-    const node = Math.floor(rank / this.#gpusPerNode);
-    const localRank = rank % this.#gpusPerNode;
+    const k = this.#constants(rank);
+    const fixed = this.#fixed as Float64Array;
     const t = tMs / 1000;
-    const { activity, mfu, heat } = this.#s;
+    const st = this.#s;
+    const activity = st.activity;
     const wobble = smoothNoise(seed, t / 3, rank);
     let util: number;
     switch (activity) {
@@ -115,29 +167,39 @@ export class Telemetry {
       case "idle":
         util = 0;
     }
-    const powerOffset = 1 + 0.04 * noise(seed, rank, 2);
-    const frac = this.#powerFraction(activity, mfu);
+    const frac = this.#powerFraction(activity, st.mfu);
     const powerW = Math.min(
       g.tdpW,
-      Math.max(g.idleW * 0.9, g.tdpW * frac * powerOffset + 0.02 * g.tdpW * wobble),
+      Math.max(g.idleW * 0.9, g.tdpW * frac * (fixed[k] as number) + 0.02 * g.tdpW * wobble),
     );
-    const ambient = 27 + 3 * noise(seed, node, 4) + 2.5 * noise(seed, rank, 1);
-    const loadTemp = 28 + 50 * heat; // ≈ 33 °C idle, ≈ 70 °C at ~85 % of TDP (air-cooled SXM)
-    const tempC = ambient + (loadTemp - 27) + 0.8 * smoothNoise(seed, t / 20, rank + 7919);
-    const stage = this.#stageOf(rank);
-    const used = activity === "idle" && heat < 0.2
+    const loadTemp = 28 + 50 * st.heat; // ≈ 33 °C idle, ≈ 70 °C at ~85 % of TDP (air-cooled SXM)
+    const tempC = (fixed[k + 1] as number) + (loadTemp - 27) +
+      0.8 * smoothNoise(seed, t / 20, rank + 7919);
+    const used = activity === "idle" && st.heat < 0.2
       ? 0
-      : (this.#stageMiB[stage] ?? 0) + 180 * noise(seed, rank, 3);
-    return {
-      rank,
-      node,
-      localRank,
-      util: Math.round(util),
-      memUsedMiB: Math.round(Math.min(used, g.smiMiB - 1)),
-      memTotalMiB: g.smiMiB,
-      tempC: Math.round(tempC),
-      powerW: Math.round(powerW),
-      powerCapW: g.tdpW,
-    };
+      : (this.#stageMiB[this.#stageOf(rank)] ?? 0) + (fixed[k + 2] as number);
+    const x = this.#scratch;
+    x.rank = rank;
+    x.node = Math.floor(rank / this.#gpusPerNode);
+    x.localRank = rank % this.#gpusPerNode;
+    x.util = Math.round(util);
+    x.memUsedMiB = Math.round(Math.min(used, g.smiMiB - 1));
+    x.memTotalMiB = g.smiMiB;
+    x.tempC = Math.round(tempC);
+    x.powerW = Math.round(powerW);
+    x.powerCapW = g.tdpW;
+    return x;
   }
+
+  readonly #scratch: GpuSample = {
+    rank: 0,
+    node: 0,
+    localRank: 0,
+    util: 0,
+    memUsedMiB: 0,
+    memTotalMiB: 0,
+    tempC: 0,
+    powerW: 0,
+    powerCapW: 0,
+  };
 }

@@ -25,7 +25,8 @@ export const exportPhase: Phase = {
       const ms = (s.bytes / EXPORT_WRITE_BPS) * 1000 + 80;
       ctx.sim.idle(ms, "checkpoint");
       await clock.sleep(ms);
-      screen.log(d.exportFile(ctx, s.name, s.bytes));
+      const shard = d.exportFile(ctx, s.name, s.bytes);
+      if (shard !== "") screen.log(shard);
     }
     const tok = TOKENIZERS.find((t) => t.id === cfg.model.tokenizer) ?? TOKENIZERS[0]!;
     const extra = [
@@ -34,7 +35,8 @@ export const exportPhase: Phase = {
     ];
     for (const f of extra) {
       await clock.sleep(60);
-      screen.log(d.exportFile(ctx, f.name, f.bytes));
+      const file = d.exportFile(ctx, f.name, f.bytes);
+      if (file !== "") screen.log(file);
     }
     ctx.totals.exportDir = cfg.site.exportDir;
     await play(ctx, d.exportDone(ctx, plan));

@@ -69,7 +69,8 @@ export const initPhase: Phase = {
     const seconds = ctx.physics.loadSeconds;
     await timedBar(ctx, seconds, (f, e) => d.loadBar(ctx, f, e));
     ctx.sim.idle(seconds * 1000);
-    ctx.screen.log(d.loadBar(ctx, 1, seconds));
+    const loadedBar = d.loadBar(ctx, 1, seconds);
+    if (loadedBar !== "") ctx.screen.log(loadedBar);
     await play(ctx, d.loaded(ctx, seconds));
     await play(ctx, d.data(ctx));
   },

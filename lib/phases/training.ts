@@ -161,6 +161,10 @@ export const trainingPhase: Phase = {
       win.loss += r.loss;
       win.ms += r.stepMs;
       if (r.skipped) win.skipped++;
+      if (d.stepRecord) {
+        const rec = d.stepRecord(ctx, r);
+        if (rec !== "") screen.log(rec);
+      }
       if (r.step % cfg.logInterval === 0 || sim.done) {
         const w: LogWindow = {
           steps: win.steps,
@@ -169,7 +173,8 @@ export const trainingPhase: Phase = {
           meanStepMs: win.ms / win.steps,
           skipped: win.skipped,
         };
-        screen.log(d.stepLog(ctx, w));
+        const line = d.stepLog(ctx, w);
+        if (line !== "") screen.log(line);
         win = emptyWindow();
       }
       for (const w of randomWarnings) {

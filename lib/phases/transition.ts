@@ -5,7 +5,7 @@ import type { Phase } from "./phase.ts";
 export const transitionPhase: Phase = {
   name: "transition",
   async run(ctx: RunContext): Promise<void> {
-    ctx.screen.log("");
+    if (!ctx.dialect.structured) ctx.screen.log("");
     await ctx.clock.sleep(ctx.events.uniform(3000, 6000));
   },
 };

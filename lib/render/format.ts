@@ -259,6 +259,25 @@ export function timestampMs(ms: number, tz: number): string {
   return `${timestamp(ms, tz)},${m < 10 ? "00" + m : m < 100 ? "0" + m : m}`;
 }
 
+let isoDay = NaN;
+let isoDate = "";
+
+/** ISO 8601 in UTC with milliseconds: "2026-11-26T09:00:00.123Z" (memoized per day). */
+export function isoUtc(ms: number): string {
+  const day = Math.floor(ms / 86400000);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDate = new Date(day * 86400000).toISOString().slice(0, 11);
+  }
+  const t = Math.floor(ms) - day * 86400000;
+  const s = Math.floor(t / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s / 60) - h * 60;
+  const milli = t - s * 1000;
+  return isoDate + two(h) + ":" + two(m) + ":" + two(s - h * 3600 - m * 60) + "." +
+    (milli < 10 ? "00" : milli < 100 ? "0" : "") + milli + "Z";
+}
+
 /** "10:00:00". */
 export function timeOfDay(ms: number, tz: number): string {
   const p = parts(ms, tz);

@@ -21,6 +21,8 @@ function usageError(argv: string[]): string {
 Deno.test("parseShowArgs() gives the defaults for no flags", () => {
   assert.deepEqual(parseShowArgs([]), {
     chaos: false,
+    format: "text",
+    style: null,
     seed: null,
     speed: 1,
     instant: false,

@@ -216,6 +216,7 @@ Deno.test("smoothNoise() is continuous, in [-1, 1] and equal to noise() on the l
   );
 });
 
-Deno.test("smoothNoise() pins a value between lattice points", () => {
-  assert.equal(smoothNoise(7, 0.5), -0.07087324978783724);
+Deno.test("smoothNoise() pins a value between lattice points (smoothstep)", () => {
+  // smoothstep interpolation: halfway between lattice points is their mean
+  assert.equal(smoothNoise(7, 0.5), -0.07087324978783727);
 });
