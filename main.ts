@@ -8,6 +8,7 @@ import { parseShowArgs, type ShowConfig } from "./lib/cli/args.ts";
 import { UsageError } from "./lib/cli/errors.ts";
 import { renderList } from "./lib/cli/lists.ts";
 import { SHOW_HELP } from "./lib/cli/usage.ts";
+import { computePlan, parsePlanArgs, PLAN_HELP, planJson, planText } from "./lib/cli/plan.ts";
 import { type Clock, RealClock, VirtualClock } from "./lib/core/clock.ts";
 import { InfeasibleError, runShow } from "./lib/core/scheduler.ts";
 import { dialectFor, jsonlDialect, STYLE_FRAMEWORK } from "./lib/dialects/mod.ts";
@@ -112,8 +113,25 @@ async function show(cfg: ShowConfig): Promise<number> {
   return why === "signal" ? 130 : 0;
 }
 
+function plan(argv: string[]): number {
+  const req = parsePlanArgs(argv);
+  if (req.help) {
+    writeOut(PLAN_HELP);
+    return 0;
+  }
+  const result = computePlan(req);
+  if (!result.candidate) {
+    if (req.json) writeOut(planJson(result));
+    writeErr(`llm-sim plan: cannot run: ${result.reason}\n`);
+    return 2;
+  }
+  writeOut(req.json ? planJson(result) : planText(result));
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
+    if (argv[0] === "plan") return plan(argv.slice(1));
     const cfg = parseShowArgs(argv);
     if (cfg.help) {
       writeOut(SHOW_HELP);

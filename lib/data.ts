@@ -40,6 +40,11 @@ export interface GpuSpec {
   peakTflops: PeakTflops;
   tdpW: number;
   idleW: number;
+  /**
+   * Fraction of the dense peak a power-capped part sustains (clocks drop under the cap);
+   * absent for parts at their rated power.
+   */
+  sustainedFraction?: number;
   /** NVLink bandwidth per GPU, GB/s bidirectional; 0 where GPUs talk over PCIe only. */
   nvlinkGBps: number;
   /** Typical scale-out network of a node built around this GPU. */

@@ -159,6 +159,7 @@ function gpt2Tensors(list: Tensor[], a: Architecture): void {
   }
   t(list, "transformer.ln_f.weight", [h], "norm");
   t(list, "transformer.ln_f.bias", [h], "norm");
+  if (!a.tiedEmbeddings) t(list, "lm_head.weight", [a.vocab, h], "head");
 }
 
 function falconTensors(list: Tensor[], a: Architecture): void {

@@ -49,6 +49,7 @@ const RULES: Record<Framework, FrameworkRules> = {
   hf: { shardings: ["zero3", "zero2"], maxTp: 1, maxPp: 1, interleave: false },
   lightning: { shardings: ["zero3", "ddp"], maxTp: 1, maxPp: 1, interleave: false },
   nanogpt: { shardings: ["ddp"], maxTp: 1, maxPp: 1, interleave: false },
+  megascale: { shardings: ["zero1"], maxTp: 8, maxPp: 64, interleave: true },
 };
 
 export function frameworkShardings(framework: Framework): readonly Sharding[] {
@@ -107,8 +108,9 @@ export function layoutProblem(
   if (l.pp > arch.layers) return `PP ${l.pp} exceeds the ${arch.layers} layers`;
   if (l.vpp > 1) {
     if (l.pp === 1) return `interleaving (VPP ${l.vpp}) needs pipeline parallelism`;
-    if (arch.layers % (l.pp * l.vpp) !== 0) {
-      return `${arch.layers} layers do not split into PP ${l.pp} × VPP ${l.vpp} chunks`;
+    // chunks may be uneven (Llama 3 405B: 126 layers on PP 16, lighter first and last stages)
+    if (arch.layers < l.pp * l.vpp) {
+      return `${arch.layers} layers cannot fill PP ${l.pp} × VPP ${l.vpp} chunks`;
     }
   }
   if (l.ep > 1) {

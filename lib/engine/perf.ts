@@ -29,10 +29,12 @@ export const FRAMEWORK_EFFICIENCY: Record<Framework, number> = {
   megatron: 1.0,
   deepspeed: 0.93,
   torchtitan: 0.85,
-  nanogpt: 0.95,
+  nanogpt: 0.88,
   fsdp: 0.88,
   lightning: 0.86,
   hf: 0.82,
+  // 1.34× Megatron-LM on the same 12,288-GPU job (Jiang et al. 2024)
+  megascale: 1.34,
 };
 
 /**
@@ -107,7 +109,7 @@ export function achievedFlops(input: ThroughputInput): number {
   const micro = 1 / (1 + 256 / (seqLen * layout.microBatch));
   const moe = arch.moe ? 0.8 : 1; // all-to-all dispatch and uneven expert load
   return peak * base * shape * micro * moe * tensorParallelEfficiency(layout.tp) *
-    FRAMEWORK_EFFICIENCY[framework];
+    FRAMEWORK_EFFICIENCY[framework] * (gpu.sustainedFraction ?? 1);
 }
 
 export function estimateThroughput(input: ThroughputInput): Throughput {

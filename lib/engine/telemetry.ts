@@ -42,6 +42,26 @@ export interface TelemetryState {
 /** Seconds for the temperature to close 63 % of the gap to its new level. */
 const THERMAL_TAU_S = 90;
 
+/**
+ * Fraction of TDP a GPU draws doing `activity` at this MFU: busy training draws 60–97 % of TDP,
+ * more the harder the tensor cores work (H100 at ~40 % MFU: ≈ 600 W of 700 W, REALISM 2.6).
+ */
+export function powerFraction(activity: Activity, mfu: number, gpu: GpuSpec): number {
+  const idle = gpu.idleW / gpu.tdpW;
+  switch (activity) {
+    case "compute":
+      return Math.min(0.97, 0.6 + 0.65 * mfu);
+    case "eval":
+      return Math.min(0.9, 0.5 + 0.5 * mfu);
+    case "checkpoint":
+      return idle * 1.4;
+    case "hang":
+      return Math.max(idle * 2, 0.3);
+    case "idle":
+      return idle;
+  }
+}
+
 export class Telemetry {
   readonly #gpu: GpuSpec;
   readonly #seed: number;
@@ -73,21 +93,8 @@ export class Telemetry {
     return { ...this.#s };
   }
 
-  /** Power fraction of TDP a GPU draws doing `activity` at this MFU. */
   #powerFraction(activity: Activity, mfu: number): number {
-    const idle = this.#gpu.idleW / this.#gpu.tdpW;
-    switch (activity) {
-      case "compute":
-        return Math.min(0.97, 0.6 + 0.65 * mfu);
-      case "eval":
-        return Math.min(0.9, 0.5 + 0.5 * mfu);
-      case "checkpoint":
-        return idle * 1.4;
-      case "hang":
-        return Math.max(idle * 2, 0.3);
-      case "idle":
-        return idle;
-    }
+    return powerFraction(activity, mfu, this.#gpu);
   }
 
   /** Let `ms` of simulated time pass doing `activity`. */

@@ -22,7 +22,9 @@ export type Framework =
   | "hf"
   | "lightning"
   | "nanogpt"
-  | "fsdp";
+  | "fsdp"
+  /** ByteDance's MegaScale: Megatron plus overlapped communication and fused kernels (plan only). */
+  | "megascale";
 
 export interface Layout {
   tp: number;
