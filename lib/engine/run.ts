@@ -335,7 +335,7 @@ export class RunSim {
         const decay = 0.5 ** ((k - spike.ramp) / spike.halfLife);
         gradMult = 1 + (spike.peakGrad - 1) * decay ** 2;
         loss += spike.jump * decay;
-        if (spike.jump * decay < 0.005) s.spike = null; // recovered
+        if (spike.jump * decay < 0.02) s.spike = null; // recovered: back within the noise
       }
     }
     loss = Math.max(m.floor, loss);
