@@ -1,11 +1,12 @@
 /**
  * The show, byte for byte: three seeds (a fine-tune, a fresh pretraining start, a resumed
- * window) at 80 and 132 columns, instant, colour off, through the same scheduler main.ts uses.
+ * window) at 80 and 132 columns, instant, colour off, through the same scheduler and dialect
+ * choice main.ts uses.
  */
 import assert from "node:assert/strict";
 import { VirtualClock } from "../lib/core/clock.ts";
 import { runShow } from "../lib/core/scheduler.ts";
-import { TorchrunDialect } from "../lib/dialects/torchrun.ts";
+import { dialectFor } from "../lib/dialects/mod.ts";
 import { stripAnsi } from "../lib/term/ansi.ts";
 import { MemoryTerminal } from "../lib/term/memory_terminal.ts";
 import { Screen } from "../lib/term/screen.ts";
@@ -20,7 +21,7 @@ export async function showText(seed: number, columns: number): Promise<string> {
     tz: 0,
     request: {},
     replayFlags: "",
-    dialect: () => new TorchrunDialect(),
+    dialect: (s) => dialectFor(s.config.framework),
   }, { screen: new Screen(term), clock: new VirtualClock(Date.parse(GOLDEN_START)) });
   assert.deepEqual(result, { runs: 1, interrupted: false });
   return term.text;

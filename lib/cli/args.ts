@@ -107,6 +107,12 @@ export function parseShowArgs(argv: string[]): ShowConfig {
     if (v !== undefined) replay.push(`--${k} ${/\s/.test(v) ? JSON.stringify(v) : v}`);
   }
   if (bool(p, "chaos")) replay.push("--chaos");
+  const style = choiceFlag(p, "style", STYLES) ?? null;
+  if (style === "nanogpt" && model && model.model.arch.style !== "gpt2") {
+    throw new UsageError(
+      `--style nanogpt trains GPT-2-shaped models only (gpt2, gpt2-medium, gpt2-large, gpt2-xl), not '${modelName}'`,
+    );
+  }
   return {
     seed: intFlag(p, "seed", 0, 4294967295) ?? null,
     speed,
@@ -123,7 +129,7 @@ export function parseShowArgs(argv: string[]): ShowConfig {
     noColor: bool(p, "no-color"),
     chaos: bool(p, "chaos"),
     format: choiceFlag(p, "format", FORMATS) ?? "text",
-    style: choiceFlag(p, "style", STYLES) ?? null,
+    style,
     help: bool(p, "help"),
     version: bool(p, "version"),
     startTime,

@@ -4,8 +4,12 @@ export const SHOW_HELP = `llm-sim: a simulated large-scale LLM training run, phy
 
 Usage:
   llm-sim [flags]            play simulated training runs, one after another, until Ctrl-C
+  llm-sim plan [flags]       what a training run would take (llm-sim plan --help)
 
 Flags:
+  --style NAME               print runs as megatron, hf, torchtitan, deepspeed, lightning,
+                             nanogpt or torchrun logs (default: what fits each run)
+  --format jsonl             one JSON object per line (run_start, step, gpu, eval, …)
   --seed N                   replay: the same seed plays the same runs (0–4294967295)
   --speed X                  time factor, at least 0.01 (1 = real time, the default)
   --instant                  no pauses: print as fast as possible

@@ -47,6 +47,12 @@ export interface Dialect {
    * intervals. Returns "" for nothing.
    */
   stepRecord?(ctx: RunContext, r: StepRecord): string;
+  /**
+   * Optional: whether `step` closes a log window. The default logs every `logInterval` steps
+   * and the last step of a session; frameworks differ (torchtitan also logs step 1, Megatron
+   * and the HF Trainer only multiples of the interval).
+   */
+  logsAt?(ctx: RunContext, step: number, last: boolean): boolean;
   /** The periodic training log line ("" prints nothing). The hot path of instant mode. */
   stepLog(ctx: RunContext, w: LogWindow): string;
   live(ctx: RunContext, s: LiveState): string[];

@@ -106,28 +106,38 @@ export function oomBeats(
   ctx: RunContext,
   o: OutOfMemory,
   frames: [string, number, string, string][],
+  /** How the script reaches torch: `loss.backward()`/`.to()`, or `torch.autograd.backward`/`.cuda()` (Megatron). */
+  via: "tensor" | "direct" = "tensor",
 ): Beat[] {
   const { site } = pythonPaths(ctx);
-  const torchFrames: [string, number, string, string][] = o.phase === "load"
+  const module = `${site}/torch/nn/modules/module.py`;
+  const load: [string, number, string, string][] = via === "direct"
     ? [
-      [`${site}/torch/nn/modules/module.py`, 1340, "to", "return self._apply(convert)"],
+      [module, 1053, "cuda", "return self._apply(lambda t: t.cuda(device))"],
+      [module, 1053, "<lambda>", "return self._apply(lambda t: t.cuda(device))"],
+    ]
+    : [
+      [module, 1340, "to", "return self._apply(convert)"],
       [
-        `${site}/torch/nn/modules/module.py`,
+        module,
         1326,
         "convert",
         "return t.to(device, dtype if t.is_floating_point() or t.is_complex() else None, non_blocking)",
       ],
-    ]
-    : [
-      [`${site}/torch/_tensor.py`, 581, "backward", "torch.autograd.backward("],
-      [`${site}/torch/autograd/__init__.py`, 347, "backward", "_engine_run_backward("],
-      [
-        `${site}/torch/autograd/graph.py`,
-        825,
-        "_engine_run_backward",
-        "return Variable._execution_engine.run_backward(  # Calls into the C++ engine to run the backward pass",
-      ],
     ];
+  const backward: [string, number, string, string][] = [
+    [`${site}/torch/autograd/__init__.py`, 347, "backward", "_engine_run_backward("],
+    [
+      `${site}/torch/autograd/graph.py`,
+      825,
+      "_engine_run_backward",
+      "return Variable._execution_engine.run_backward(  # Calls into the C++ engine to run the backward pass",
+    ],
+  ];
+  if (via === "tensor") {
+    backward.unshift([`${site}/torch/_tensor.py`, 581, "backward", "torch.autograd.backward("]);
+  }
+  const torchFrames = o.phase === "load" ? load : backward;
   // PyTorch's format_size: GiB from 1 GiB up, MiB below
   const gib = (x: number) => (x >= 1 ? `${fixed(x, 2)} GiB` : `${fixed(x * 1024, 2)} MiB`);
   const lines = [

@@ -626,7 +626,8 @@ export function summaryTable(ctx: RunContext): string[] {
       value: `${gpuHours.toFixed(gpuHours < 10 ? 2 : 1)} (${c.gpus} × ${c.gpu.name})`,
     },
     { key: "Saved to", value: t.exportDir ?? t.lastCheckpoint ?? "(nothing saved)" },
-    { key: "Seed", value: `${c.seed} (replay: ${ctx.replay})` },
+    { key: "Seed", value: String(c.seed) },
   ];
-  return keyValueTable(title, rows, ctx.screen.columns);
+  // the replay command goes below the box, whole, so it can be copied at any width
+  return [...keyValueTable(title, rows, ctx.screen.columns), `replay: ${ctx.replay}`];
 }

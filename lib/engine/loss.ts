@@ -38,6 +38,8 @@ export interface LossModel {
   stepsPerEpoch: number;
   /** Drop of the train loss at each new epoch (seen examples), nats. */
   memorize: number;
+  /** Pretraining on repeated data: tokens in one epoch (0: a single pass over a large corpus). */
+  uniqueTokens: number;
   /** Validation: relative gap above train (pretraining), over-fit growth (fine-tuning). */
   valGap: number;
   overfit: number;
@@ -49,6 +51,8 @@ export interface LossModel {
 
 export interface LossInputs {
   kind: RunKind;
+  /** Epochs over the same data (pretraining on a small corpus repeats it). */
+  epochs?: number;
   vocab: number;
   /** Parameters touched per token. */
   params: number;
@@ -89,7 +93,8 @@ export function buildLossModel(inp: LossInputs, rng: Rng): LossModel {
       stepsPerEpoch: inp.stepsPerEpoch,
       memorize: 0,
       valGap: rng.uniform(0.01, 0.035),
-      overfit: 0,
+      overfit: (inp.epochs ?? 1) > 1 ? rng.uniform(0.02, 0.06) : 0,
+      uniqueTokens: (inp.epochs ?? 1) > 1 ? inp.stepsPerEpoch * inp.tokensPerStep : 0,
       noise,
       floor: vocabScale * c.E * 0.9,
     };
@@ -117,6 +122,7 @@ export function buildLossModel(inp: LossInputs, rng: Rng): LossModel {
     memorize: fit * rng.uniform(0.08, 0.2),
     valGap: rng.uniform(0.015, 0.04),
     overfit: rng.uniform(0.02, 0.07),
+    uniqueTokens: 0,
     noise: Math.max(noise, 0.02),
     floor: 0.3,
   };
@@ -127,6 +133,16 @@ export function effectiveSteps(step: number, warmup: number): number {
   if (warmup <= 0) return step;
   if (step >= warmup) return step - warmup / 3;
   return (2 / 3) * step ** 1.5 / Math.sqrt(warmup);
+}
+
+/**
+ * Repeated tokens are worth less (Muennighoff et al. 2023): U unique tokens seen D times
+ * count as U + U·R*·(1 − e^(−R/R*)) with R = D/U − 1 repetitions and R* ≈ 15.
+ */
+export function effectiveData(tokens: number, unique: number): number {
+  if (unique <= 0 || tokens <= unique) return tokens;
+  const r = tokens / unique - 1;
+  return unique + unique * 15 * (1 - Math.exp(-r / 15));
 }
 
 /** Completed epochs plus a quick ramp at the start of each new epoch (0 in the first). */
@@ -145,7 +161,7 @@ export function expectedTrainLoss(m: LossModel, step: number, lrFrac: number): n
   let l: number;
   if (m.kind === "pretrain") {
     const steps = effectiveSteps(step, m.warmupSteps);
-    const d = m.tokensPerStep * steps;
+    const d = effectiveData(m.tokensPerStep * steps, m.uniqueTokens);
     const law = m.modelTerm + m.vocabScale * CHINCHILLA.B / (d + m.d0) ** CHINCHILLA.beta +
       m.anneal * (step <= m.warmupSteps ? 1 : lrFrac);
     const early = m.modelTerm + (m.l0 - m.modelTerm) * (1 + step / m.earlyTau) ** -m.earlyPower;
@@ -160,7 +176,13 @@ export function expectedTrainLoss(m: LossModel, step: number, lrFrac: number): n
 /** Expected validation loss after `step` updates; never below the expected train loss. */
 export function expectedValLoss(m: LossModel, step: number, lrFrac: number): number {
   const train = expectedTrainLoss(m, step, lrFrac);
-  if (m.kind === "pretrain") return train * (1 + m.valGap);
+  if (m.kind === "pretrain") {
+    // repeated epochs over a small corpus: the held-out loss drifts up as the model memorizes
+    const repeats = m.uniqueTokens > 0
+      ? Math.max(0, (step * m.tokensPerStep) / m.uniqueTokens - 1)
+      : 0;
+    return train * (1 + m.valGap) + m.overfit * repeats ** 1.5;
+  }
   const warm = effectiveSteps(step, m.warmupSteps);
   const fitVal = m.fit * (1 + m.valGap) + 0.02;
   const e = step / m.stepsPerEpoch;

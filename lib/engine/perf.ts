@@ -94,6 +94,9 @@ function computePeakTflops(gpu: GpuSpec, precision: Precision): number {
   }
 }
 
+/** FLOP per byte at which an A100 (312 TFLOP/s bf16, 2.04 TB/s) turns compute-bound. */
+const A100_RIDGE = 312 / 2.039;
+
 function tensorParallelEfficiency(tp: number): number {
   return tp <= 1 ? 1 : 1 - 0.025 * Math.log2(tp);
 }
@@ -103,8 +106,10 @@ export function achievedFlops(input: ThroughputInput): number {
   const { arch, gpu, layout, precision, framework, seqLen } = input;
   const peak = computePeakTflops(gpu, precision) * 1e12;
   const base = ARCH_EFFICIENCY[gpu.arch] ?? 0.5;
-  // Small hidden sizes: GEMMs are thin and norms/activations weigh more.
-  const shape = 1 / (1 + 600 / arch.hidden);
+  // Small hidden sizes: GEMMs are thin and norms/activations weigh more, and the more math a
+  // GPU does per byte of memory traffic (its roofline ridge), the harder thin GEMMs are to fill.
+  const ridge = (peak / 1e12) / (gpu.memBandwidthGBps / 1e3);
+  const shape = 1 / (1 + (600 * Math.sqrt(Math.max(1, ridge / A100_RIDGE))) / arch.hidden);
   // Few tokens per micro-batch: kernel launch and wave quantization costs dominate.
   const micro = 1 / (1 + 256 / (seqLen * layout.microBatch));
   const moe = arch.moe ? 0.8 : 1; // all-to-all dispatch and uneven expert load

@@ -87,6 +87,8 @@ export interface RunState {
   timeNoise: number;
   lossScale: number;
   goodSteps: number;
+  /** Overflowed steps whose scheduler step was skipped too (Megatron, DeepSpeed). */
+  lrHeld: number;
   /** Highest loss scale this run's gradients tolerate (fp16). */
   scaleCeiling: number;
   bestVal: number | null;
@@ -130,9 +132,25 @@ export interface Physics {
   reloadSeconds: number;
 }
 
-/** fp16 dynamic loss scaling (Megatron/DeepSpeed defaults): start 2^32, grow after 1000 good steps. */
-export const INITIAL_LOSS_SCALE = 2 ** 32;
-const LOSS_SCALE_WINDOW = 1000;
+/** How a framework scales fp16 losses, and whether an overflowed step also holds the LR. */
+export interface LossScaler {
+  initial: number;
+  /** Good steps before the scale doubles. */
+  window: number;
+  /** The LR scheduler steps only with the optimizer (Megatron, DeepSpeed). */
+  holdsLr: boolean;
+}
+
+/**
+ * Megatron and DeepSpeed start at 2^32 and grow after 1000 clean steps, and skip the
+ * scheduler step with the update; torch's GradScaler (everyone else) starts at 2^16 and grows
+ * after 2000, and the scheduler keeps stepping.
+ */
+export function lossScaler(framework: HiddenConfig["framework"]): LossScaler {
+  return framework === "megatron" || framework === "deepspeed" || framework === "megascale"
+    ? { initial: 2 ** 32, window: 1000, holdsLr: true }
+    : { initial: 2 ** 16, window: 2000, holdsLr: false };
+}
 
 /** Loss spikes per step for a model size (REALISM 3.3: larger models spike more). */
 export function spikeRate(params: number, kind: HiddenConfig["kind"], rng: Rng): number {
@@ -148,6 +166,7 @@ export function derivePhysics(cfg: HiddenConfig, candidate: Candidate): Physics 
   const stepsPerEpoch = Math.max(1, Math.round(cfg.samplesPerEpoch / cfg.globalBatch));
   const loss = buildLossModel({
     kind: cfg.kind,
+    epochs: cfg.epochs,
     vocab: cfg.arch.vocab,
     params: params.active,
     tokensPerStep: cfg.globalBatch * cfg.seqLen,
@@ -223,8 +242,9 @@ export class RunSim {
         lossNoise: 0,
         gradNoise: 0,
         timeNoise: 0,
-        lossScale: cfg.precision === "fp16" ? INITIAL_LOSS_SCALE : 1,
+        lossScale: cfg.precision === "fp16" ? lossScaler(cfg.framework).initial : 1,
         goodSteps: 0,
+        lrHeld: 0,
         scaleCeiling: 2 ** scale.int(15, 19),
         bestVal: null,
         badEvals: 0,
@@ -297,7 +317,7 @@ export class RunSim {
     const step = ++s.step;
     s.processSteps++;
     s.samples += cfg.globalBatch;
-    const lr = learningRate(cfg.lr, step);
+    let lr = learningRate(cfg.lr, step - s.lrHeld);
     const lrFrac = step <= cfg.lr.warmupSteps ? 1 : this.lrFraction(lr);
     const rho = this.#noiseRho;
     const keep = Math.sqrt(1 - rho * rho);
@@ -359,13 +379,15 @@ export class RunSim {
     let skipped = false;
     let overflow: StepRecord["overflow"] = null;
     if (cfg.precision === "fp16") {
+      const scaler = lossScaler(cfg.framework);
       if (s.lossScale > s.scaleCeiling || gradMult > 30 || rng.chance(2e-4)) {
         skipped = true;
         const attempted = s.lossScale;
         s.lossScale = Math.max(1, s.lossScale / 2);
         overflow = { attempted, reduced: s.lossScale };
         s.goodSteps = 0;
-      } else if (++s.goodSteps >= LOSS_SCALE_WINDOW) {
+        if (scaler.holdsLr) lr = learningRate(cfg.lr, step - ++s.lrHeld);
+      } else if (++s.goodSteps >= scaler.window) {
         s.lossScale *= 2;
         s.goodSteps = 0;
       }
@@ -402,7 +424,7 @@ export class RunSim {
   /** Validation at the current step; tracks the best loss for early stopping. */
   evaluate(): EvalRecord {
     const s = this.#s;
-    const lr = learningRate(this.cfg.lr, Math.max(1, s.step));
+    const lr = learningRate(this.cfg.lr, Math.max(1, s.step - s.lrHeld));
     const lrFrac = s.step <= this.cfg.lr.warmupSteps ? 1 : this.lrFraction(lr);
     const expected = expectedValLoss(this.physics.loss, s.step, lrFrac);
     const loss = expected + Math.abs(this.physics.loss.noise * 0.3 * this.#valRng.normal());

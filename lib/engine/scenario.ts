@@ -91,15 +91,24 @@ function roundSig(x: number, digits: number): number {
 // Selection heuristics read the catalog's published parameter count (tests assert it equals
 // the count computed from the architecture) so that choosing a model builds no tensor lists.
 
-function pickKind(rng: Rng, model: ModelPreset | undefined): RunKind {
+function pickKind(rng: Rng, model: ModelPreset | undefined, framework?: Framework): RunKind {
+  // the training code says what the run is for: HF Trainer and Lightning mostly fine-tune,
+  // Megatron, torchtitan and nanoGPT pretrain
+  if (framework === "hf" || framework === "lightning") {
+    return rng.chance(0.85) ? "finetune" : "pretrain";
+  }
+  if (framework === "megatron" || framework === "torchtitan" || framework === "nanogpt") {
+    return "pretrain";
+  }
   const n = model ? model.params : 0;
   if (model && n < 3e8) return rng.chance(0.25) ? "finetune" : "pretrain";
   return rng.chance(0.45) ? "finetune" : "pretrain";
 }
 
-function pickModel(rng: Rng, kind: RunKind): ModelPreset {
+function pickModel(rng: Rng, kind: RunKind, framework?: Framework): ModelPreset {
   const pool = MODELS.filter((m) => {
     const n = m.params;
+    if (framework === "nanogpt") return m.arch.style === "gpt2"; // nanoGPT trains GPT-2 shapes
     return kind === "finetune" ? n >= 1e8 && n <= 80e9 : n >= 1e8;
   });
   const weights = pool.map((m) => {
@@ -169,7 +178,10 @@ function pickSite(rng: Rng, gpu: GpuSpec, kind: RunKind, modelSlug: string): Sit
   const user = rng.pick(NAMES.users);
   const root = rng.pick(NAMES.checkpointRoots).replaceAll("{user}", user);
   const project = rng.pick(NAMES.projects[kind]);
-  const run = `${modelSlug}-${kind === "finetune" ? "sft" : "pt"}-${project}`;
+  const tag = kind === "finetune" ? "sft" : "pt";
+  const run = project.split("-").includes(tag)
+    ? `${modelSlug}-${project}`
+    : `${modelSlug}-${tag}-${project}`;
   const cuda = gpu.cuda;
   const nccl = gpu.arch === "Blackwell"
     ? "2.25.1"
@@ -210,8 +222,8 @@ function gpuCounts(gpu: GpuSpec, max = 16384): number[] {
 export function buildScenario(req: ScenarioRequest): Scenario | Infeasible {
   const root = new Rng(req.seed);
   const rng = root.fork("scenario");
-  const kind = req.kind ?? pickKind(rng, req.model);
-  const model = req.model ?? pickModel(rng, kind);
+  const kind = req.kind ?? pickKind(rng, req.model, req.framework);
+  const model = req.model ?? pickModel(rng, kind, req.framework);
   const params = paramCount(model.arch);
   const funPool = FUN_MODELS.filter((f) => f.base === model.id);
   const displayName = req.displayName ??
@@ -391,7 +403,9 @@ export function buildScenario(req: ScenarioRequest): Scenario | Infeasible {
     patience = rng.pick([2, 3, 5]);
   } else {
     evalInterval = niceNumber(Math.max(10, windowSteps / rng.uniform(1.5, 3)));
-    saveInterval = Math.max(evalInterval, niceNumber(Math.max(windowSteps * 1.2, 100)));
+    // saves land on eval steps, as configs set them (eval 100, save 1000)
+    const save = niceNumber(Math.max(windowSteps * 1.2, 100));
+    saveInterval = Math.max(1, Math.ceil(save / evalInterval)) * evalInterval;
     // a resumed run starts where a checkpoint was saved
     if (startStep > 0) startStep = Math.max(saveInterval, startStep - (startStep % saveInterval));
     endStep = Math.min(totalSteps, startStep + windowSteps);

@@ -3,6 +3,17 @@ import type { LrSchedule } from "./types.ts";
 
 /** Learning rate in effect at iteration `step` (1-based, as Megatron prints it). */
 export function learningRate(s: LrSchedule, step: number): number {
+  const ext = s.extendedAt;
+  if (ext) {
+    if (step <= ext.step) {
+      const { extendedAt: _, ...planned } = s;
+      return learningRate({ ...planned, totalSteps: ext.plannedSteps }, step);
+    }
+    if (step >= s.totalSteps) return s.min;
+    const progress = (step - ext.step) / Math.max(1, s.totalSteps - ext.step);
+    if (s.decay === "linear" || s.decay === "wsd") return ext.lr - (ext.lr - s.min) * progress;
+    return s.min + (ext.lr - s.min) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  }
   if (s.warmupSteps > 0 && step <= s.warmupSteps) return s.peak * (step / s.warmupSteps);
   if (step >= s.totalSteps) return s.min;
   if (s.decay === "wsd") {

@@ -49,6 +49,12 @@ export interface LrSchedule {
   decay: "cosine" | "linear" | "wsd";
   /** WSD: steps of the final decay. */
   decaySteps: number;
+  /**
+   * A run extended after it was planned (resume with more epochs): from this step the rate
+   * decays on from where it stood to `min` over the new remaining steps, without a jump;
+   * before it, the planned schedule of `plannedSteps` holds.
+   */
+  extendedAt?: { step: number; lr: number; plannedSteps: number };
 }
 
 export interface Optimizer {

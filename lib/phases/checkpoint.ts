@@ -1,5 +1,5 @@
 /** A checkpoint save: where, how big (from the engine), how long at the storage bandwidth. */
-import { play, type RunContext } from "./context.ts";
+import { play, type RunContext, say } from "./context.ts";
 import { fillWarning, warningsFor } from "./warnings.ts";
 import { timedBar } from "./init.ts";
 
@@ -9,7 +9,7 @@ export async function runCheckpoint(ctx: RunContext): Promise<void> {
   await play(ctx, d.checkpointStart(ctx, dir));
   if (ctx.totals.checkpoints === 0) {
     for (const w of warningsFor(ctx, "checkpoint")) {
-      ctx.screen.log(d.warning(ctx, w, fillWarning(ctx, w, 0)));
+      say(ctx, d.warning(ctx, w, fillWarning(ctx, w, 0)));
     }
   }
   const rec = ctx.sim.checkpoint();

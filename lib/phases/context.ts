@@ -112,11 +112,16 @@ export interface Beat {
   text: string | (() => string);
 }
 
+/** Print text unless a dialect chose to stay silent (an empty string). */
+export function say(ctx: RunContext, text: string): void {
+  if (text.length > 0) ctx.screen.log(text);
+}
+
 /** Play beats: wait, then print. */
 export async function play(ctx: RunContext, beats: readonly Beat[]): Promise<void> {
   for (const b of beats) {
     if (b.wait > 0) await ctx.clock.sleep(b.wait);
     const text = typeof b.text === "function" ? b.text() : b.text;
-    if (text.length > 0) ctx.screen.log(text);
+    say(ctx, text);
   }
 }

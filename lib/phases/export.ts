@@ -6,7 +6,7 @@
  */
 import { TOKENIZERS } from "../data.ts";
 import { companionFiles, shardPlan } from "../engine/artifacts.ts";
-import { play, type RunContext } from "./context.ts";
+import { play, type RunContext, say } from "./context.ts";
 import type { Phase } from "./phase.ts";
 
 /** Bytes per second one node writes safetensors at. */
@@ -17,7 +17,7 @@ export const exportPhase: Phase = {
   async run(ctx: RunContext): Promise<void> {
     const o = ctx.totals.outcome;
     if (o === "window" || o === "oom" || o === "failed") return;
-    const { cfg, dialect: d, screen, clock } = ctx;
+    const { cfg, dialect: d, clock } = ctx;
     const bytes = cfg.precision === "fp32" ? 4 : 2;
     const plan = shardPlan(cfg.arch, bytes);
     await play(ctx, d.exportStart(ctx, plan));
@@ -26,7 +26,7 @@ export const exportPhase: Phase = {
       ctx.sim.idle(ms, "checkpoint");
       await clock.sleep(ms);
       const shard = d.exportFile(ctx, s.name, s.bytes);
-      if (shard !== "") screen.log(shard);
+      say(ctx, shard);
     }
     const tok = TOKENIZERS.find((t) => t.id === cfg.model.tokenizer) ?? TOKENIZERS[0]!;
     const extra = [
@@ -36,7 +36,7 @@ export const exportPhase: Phase = {
     for (const f of extra) {
       await clock.sleep(60);
       const file = d.exportFile(ctx, f.name, f.bytes);
-      if (file !== "") screen.log(file);
+      say(ctx, file);
     }
     ctx.totals.exportDir = cfg.site.exportDir;
     await play(ctx, d.exportDone(ctx, plan));

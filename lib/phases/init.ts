@@ -3,7 +3,7 @@
  * load (a bar for as long as the bytes take to read at the cluster's storage bandwidth),
  * tokenizer and data.
  */
-import { type Beat, play, type RunContext } from "./context.ts";
+import { type Beat, play, type RunContext, say } from "./context.ts";
 import type { Phase } from "./phase.ts";
 import { fillWarning, warningsFor } from "./warnings.ts";
 import { GIB, outOfMemory } from "../engine/memory.ts";
@@ -70,7 +70,7 @@ export const initPhase: Phase = {
     await timedBar(ctx, seconds, (f, e) => d.loadBar(ctx, f, e));
     ctx.sim.idle(seconds * 1000);
     const loadedBar = d.loadBar(ctx, 1, seconds);
-    if (loadedBar !== "") ctx.screen.log(loadedBar);
+    say(ctx, loadedBar);
     await play(ctx, d.loaded(ctx, seconds));
     await play(ctx, d.data(ctx));
   },

@@ -1,5 +1,5 @@
 /** The end-of-run summary, and end-of-job warnings. */
-import type { RunContext } from "./context.ts";
+import { type RunContext, say } from "./context.ts";
 import type { Phase } from "./phase.ts";
 import { fillWarning, warningsFor } from "./warnings.ts";
 
@@ -8,9 +8,9 @@ export const summaryPhase: Phase = {
   async run(ctx: RunContext): Promise<void> {
     const d = ctx.dialect;
     for (const w of warningsFor(ctx, "end")) {
-      ctx.screen.log(d.warning(ctx, w, fillWarning(ctx, w, 0)));
+      say(ctx, d.warning(ctx, w, fillWarning(ctx, w, 0)));
     }
     await ctx.clock.sleep(400);
-    ctx.screen.log(d.summary(ctx).join("\n"));
+    say(ctx, d.summary(ctx).join("\n"));
   },
 };

@@ -11,7 +11,7 @@ import type { LiveState, LogWindow } from "../dialects/dialect.ts";
 import type { RunEvent } from "../engine/events.ts";
 import { outOfMemory } from "../engine/memory.ts";
 import type { RunState, StepRecord } from "../engine/run.ts";
-import { play, type RunContext } from "./context.ts";
+import { play, type RunContext, say } from "./context.ts";
 import type { Phase } from "./phase.ts";
 import { runCheckpoint } from "./checkpoint.ts";
 import { runValidation } from "./validation.ts";
@@ -162,10 +162,11 @@ export const trainingPhase: Phase = {
       win.ms += r.stepMs;
       if (r.skipped) win.skipped++;
       if (d.stepRecord) {
-        const rec = d.stepRecord(ctx, r);
-        if (rec !== "") screen.log(rec);
+        say(ctx, d.stepRecord(ctx, r));
       }
-      if (r.step % cfg.logInterval === 0 || sim.done) {
+      if (
+        d.logsAt ? d.logsAt(ctx, r.step, sim.done) : r.step % cfg.logInterval === 0 || sim.done
+      ) {
         const w: LogWindow = {
           steps: win.steps,
           last: r,
@@ -174,12 +175,12 @@ export const trainingPhase: Phase = {
           skipped: win.skipped,
         };
         const line = d.stepLog(ctx, w);
-        if (line !== "") screen.log(line);
+        say(ctx, line);
         win = emptyWindow();
       }
       for (const w of randomWarnings) {
         if (events.chance(((w.perHour ?? 0) * r.stepMs) / 3.6e6)) {
-          screen.log(d.warning(ctx, w, fillWarning(ctx, w, events.int(0, cfg.gpus - 1))));
+          say(ctx, d.warning(ctx, w, fillWarning(ctx, w, events.int(0, cfg.gpus - 1))));
         }
       }
       if (screen.live) live.train(state("train"));

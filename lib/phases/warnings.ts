@@ -15,6 +15,7 @@ export function runTags(ctx: RunContext): Set<string> {
   if (c.framework === "hf" && c.kind === "finetune") tags.add("tokenizer-fork");
   if (c.layout.recompute === "full") tags.add("activation-checkpointing");
   if (c.framework === "deepspeed") tags.add("deepspeed");
+  if (c.framework === "nanogpt") tags.add("nanogpt");
   const [major, minor] = c.site.torchVersion.split(".").map(Number);
   if ((major ?? 0) > 2 || ((major ?? 0) === 2 && (minor ?? 0) >= 4)) tags.add("torch-2.4+");
   return tags;

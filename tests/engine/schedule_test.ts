@@ -116,3 +116,33 @@ Deno.test("peakLrForSize() decreases monotonically with size", () => {
   const lr = peakLrForSize(1e9);
   assert.ok(lr < 2.5e-4 && lr > 2e-4, `${lr}`);
 });
+
+Deno.test("learningRate() after an extension decays on from where it stood, without a jump", () => {
+  for (const decay of ["cosine", "linear", "wsd"] as const) {
+    const planned = {
+      ...megatron,
+      totalSteps: 1_000,
+      decay,
+      decaySteps: decay === "wsd" ? 200 : 0,
+    };
+    const at = 700;
+    const lr = learningRate(planned, at);
+    const extended = {
+      ...planned,
+      totalSteps: 2_000,
+      extendedAt: { step: at, lr, plannedSteps: 1_000 },
+    };
+    for (let step = 1; step <= at; step++) {
+      assert.equal(learningRate(extended, step), learningRate(planned, step), `${decay} ${step}`);
+    }
+    const next = learningRate(extended, at + 1);
+    assert.ok(next <= lr && lr - next < (lr - planned.min) / 500, `${decay}: no jump at ${at}`);
+    let prev = lr;
+    for (let step = at + 1; step <= 2_000; step++) {
+      const v = learningRate(extended, step);
+      assert.ok(v <= prev + 1e-18, `${decay}: never rises (${step})`);
+      prev = v;
+    }
+    assert.equal(learningRate(extended, 2_000), planned.min);
+  }
+});
