@@ -24,6 +24,11 @@ function line(o: Record<string, unknown>): string {
   return JSON.stringify(o);
 }
 
+/** A number as JSON.stringify writes it (non-finite numbers become null). */
+function num(x: number): string {
+  return Number.isFinite(x) ? String(x) : "null";
+}
+
 function gib(bytes: number): number {
   return Math.round((bytes / GIB) * 1000) / 1000;
 }
@@ -188,24 +193,17 @@ export class JsonlDialect implements Dialect {
 
   stepRecord(ctx: RunContext, r: StepRecord): string {
     const now = ctx.clock.now();
-    const s = line({
-      event: "step",
-      time: isoUtc(now),
-      step: r.step,
-      epoch: r.epochFloat,
-      samples: r.samples,
-      tokens: r.tokens,
-      loss: r.loss,
-      lr: r.lr,
-      grad_norm: r.gradNorm,
-      step_time_s: r.stepMs / 1000,
-      tokens_per_s: r.tokensPerSecond,
-      tokens_per_s_per_gpu: r.tokensPerSecondPerGpu,
-      tflops_per_gpu: r.tflopsPerGpu,
-      mfu: r.mfu,
-      loss_scale: r.lossScale,
-      skipped: r.skipped,
-    });
+    // written by a template, in JSON.stringify's field order and number format, because this
+    // is the line of every step (a JSON test parses it back)
+    const s = `{"event":"step","time":"${isoUtc(now)}","step":${r.step},"epoch":${
+      num(r.epochFloat)
+    },"samples":${r.samples},"tokens":${r.tokens},"loss":${num(r.loss)},"lr":${
+      num(r.lr)
+    },"grad_norm":${num(r.gradNorm)},"step_time_s":${num(r.stepMs / 1000)},"tokens_per_s":${
+      num(r.tokensPerSecond)
+    },"tokens_per_s_per_gpu":${num(r.tokensPerSecondPerGpu)},"tflops_per_gpu":${
+      num(r.tflopsPerGpu)
+    },"mfu":${num(r.mfu)},"loss_scale":${num(r.lossScale)},"skipped":${r.skipped}}`;
     if (now < this.#nextScrape) return s;
     this.#nextScrape = now + SCRAPE_MS;
     return s + "\n" + this.#telemetry(ctx, now, r.step);
