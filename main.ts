@@ -1,7 +1,7 @@
 /**
  * llm-sim: the thin shell. Flags → config → terminal, clock and signals → scheduler → exit
- * code. Only this file and lib/term/deno_terminal.ts touch Deno.*; the show needs no
- * permission at all.
+ * code. Only this file, lib/term/deno_terminal.ts, lib/shell/ and lib/store/disk.ts touch
+ * Deno.*; the show needs no permission at all (the trainer commands need the runs directory).
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { parseShowArgs, type ShowConfig } from "./lib/cli/args.ts";
@@ -15,39 +15,15 @@ import { dialectFor, jsonlDialect, STYLE_FRAMEWORK } from "./lib/dialects/mod.ts
 import { HIDE_CURSOR, RESET, SHOW_CURSOR } from "./lib/term/ansi.ts";
 import { DenoTerminal } from "./lib/term/deno_terminal.ts";
 import { Screen } from "./lib/term/screen.ts";
+import { listen, randomUint32, writeErr, writeOut } from "./lib/shell/io.ts";
+import { trainerMain, VERSION as TRAINER_VERSION } from "./lib/shell/trainer.ts";
+import {
+  parseTrainerArgs,
+  TRAINER_COMMANDS,
+  type TrainerCommandName,
+} from "./lib/cli/trainer_args.ts";
 
 export const VERSION: string = denoJson.version;
-
-const encoder = new TextEncoder();
-
-function writeOut(s: string): void {
-  try {
-    Deno.stdout.writeSync(encoder.encode(s));
-  } catch {
-    // reader gone: nothing to do
-  }
-}
-
-function writeErr(s: string): void {
-  try {
-    Deno.stderr.writeSync(encoder.encode(s));
-  } catch {
-    // stderr closed
-  }
-}
-
-function listen(signal: Deno.Signal, fn: () => void): () => void {
-  try {
-    Deno.addSignalListener(signal, fn);
-    return () => Deno.removeSignalListener(signal, fn);
-  } catch {
-    return () => {}; // not supported on this platform (Windows: SIGTERM, SIGWINCH)
-  }
-}
-
-function randomSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0] as number;
-}
 
 async function show(cfg: ShowConfig): Promise<number> {
   const controller = new AbortController();
@@ -89,7 +65,7 @@ async function show(cfg: ShowConfig): Promise<number> {
   if (term.live) term.write(HIDE_CURSOR);
   try {
     await runShow({
-      seed: cfg.seed ?? randomSeed(),
+      seed: cfg.seed ?? randomUint32(),
       exitAfterRuns: cfg.exitAfterRuns,
       tz: -new Date(startMs).getTimezoneOffset(),
       request: {
@@ -132,6 +108,11 @@ function plan(argv: string[]): number {
 export async function main(argv: string[]): Promise<number> {
   try {
     if (argv[0] === "plan") return plan(argv.slice(1));
+    const command = argv[0] as TrainerCommandName | "worker";
+    if ((TRAINER_COMMANDS as readonly string[]).includes(command) || command === "worker") {
+      TRAINER_VERSION.value = VERSION;
+      return await trainerMain(parseTrainerArgs(command, argv.slice(1)), argv);
+    }
     const cfg = parseShowArgs(argv);
     if (cfg.help) {
       writeOut(SHOW_HELP);

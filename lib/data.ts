@@ -3,6 +3,7 @@
  * show and `deno compile` / `deno bundle` embed the catalogs.
  */
 import gpusJson from "../data/gpus.json" with { type: "json" };
+import cpusJson from "../data/cpus.json" with { type: "json" };
 import modelsJson from "../data/models.json" with { type: "json" };
 import datasetsJson from "../data/datasets.json" with { type: "json" };
 import tokenizersJson from "../data/tokenizers.json" with { type: "json" };
@@ -24,7 +25,8 @@ export interface GpuSpec {
   /** Short display name, e.g. "H100 SXM". */
   name: string;
   aliases: string[];
-  vendor: "nvidia";
+  /** "cpu" for the host processor `llm-sim train --device cpu` trains on (data/cpus.json). */
+  vendor: "nvidia" | "cpu";
   /** Product name as nvidia-smi and torch.cuda.get_device_name() print it. */
   smiName: string;
   arch: string;
@@ -160,6 +162,11 @@ export interface DatasetSpec {
   /** Number of documents / examples where known. */
   examples?: number;
   fun?: boolean;
+  /**
+   * A small corpus a hobbyist trains on locally (`llm-sim train`): `tokens` counts its train
+   * split with the GPT-2 BPE. The show's scenarios leave these out.
+   */
+  local?: boolean;
   source: string;
 }
 
@@ -206,6 +213,8 @@ export interface NameLists {
 }
 
 export const GPUS: readonly GpuSpec[] = gpusJson.gpus as GpuSpec[];
+/** Host processors, in GpuSpec's shape so the engine prices them the same way. */
+export const CPUS: readonly GpuSpec[] = cpusJson.cpus as GpuSpec[];
 export const MODELS: readonly ModelPreset[] = modelsJson.models as ModelPreset[];
 export const FUN_MODELS: readonly FunModel[] = modelsJson.fun as FunModel[];
 export const DATASETS: readonly DatasetSpec[] = datasetsJson.datasets as DatasetSpec[];

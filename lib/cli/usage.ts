@@ -5,6 +5,9 @@ export const SHOW_HELP = `llm-sim: a simulated large-scale LLM training run, phy
 Usage:
   llm-sim [flags]            play simulated training runs, one after another, until Ctrl-C
   llm-sim plan [flags]       what a training run would take (llm-sim plan --help)
+  llm-sim train [flags]      one simulated run of your own, kept in runs/<id>/
+  llm-sim status|runs|logs|stop|resume|init-config
+                             the trainer workflow (each has --help)
 
 Flags:
   --style NAME               print runs as megatron, hf, torchtitan, deepspeed, lightning,

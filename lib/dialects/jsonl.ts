@@ -9,7 +9,8 @@ import { TOKENIZERS, type WarningSpec } from "../data.ts";
 import type { ShardPlan } from "../engine/artifacts.ts";
 import type { OutOfMemory, RunEvent } from "../engine/events.ts";
 import { GIB } from "../engine/memory.ts";
-import type { CheckpointRecord, EvalRecord, StepRecord } from "../engine/run.ts";
+import type { CheckpointRecord, EvalRecord, Physics, StepRecord } from "../engine/run.ts";
+import type { HiddenConfig } from "../engine/types.ts";
 import type { Beat, RunContext } from "../phases/context.ts";
 import { isoUtc } from "../render/format.ts";
 import type { Dialect, LiveState, LogWindow } from "./dialect.ts";
@@ -22,6 +23,106 @@ const PER_GPU_LIMIT = 64;
 
 function line(o: Record<string, unknown>): string {
   return JSON.stringify(o);
+}
+
+/** The hidden configuration as run_start and meta.json record it. */
+export function configRecord(c: HiddenConfig, p: Physics): Record<string, unknown> {
+  const a = c.arch;
+  const tok = TOKENIZERS.find((t) => t.id === c.model.tokenizer);
+  return {
+    kind: c.kind,
+    framework: c.framework,
+    model: {
+      id: c.model.id,
+      name: c.model.name,
+      display_name: c.displayName,
+      family: c.model.family,
+      params: p.params.total,
+      active_params: p.params.active,
+      layers: a.layers,
+      hidden: a.hidden,
+      heads: a.heads,
+      kv_heads: a.kvHeads,
+      head_dim: a.headDim,
+      ffn: a.ffn,
+      vocab: a.vocab,
+      context: a.context,
+      experts: a.moe?.experts ?? null,
+      experts_per_token: a.moe?.topK ?? null,
+    },
+    tokenizer: tok ? { id: tok.id, name: tok.name, vocab: tok.vocab } : null,
+    gpu: { id: c.gpu.id, name: c.gpu.smiName, memory_gb: c.gpu.memoryGB },
+    gpus: c.gpus,
+    nodes: c.nodes,
+    gpus_per_node: c.gpusPerNode,
+    layout: {
+      tp: c.layout.tp,
+      pp: c.layout.pp,
+      dp: c.layout.dp,
+      ep: c.layout.ep,
+      vpp: c.layout.vpp,
+      sharding: c.layout.sharding,
+      recompute: c.layout.recompute,
+    },
+    precision: c.precision,
+    seq_len: c.seqLen,
+    global_batch: c.globalBatch,
+    micro_batch: c.layout.microBatch,
+    grad_accumulation: c.globalBatch / (c.layout.dp * c.layout.microBatch),
+    dataset: { id: c.dataset.id, name: c.dataset.name, tokens: c.dataset.tokens },
+    samples_per_epoch: c.samplesPerEpoch,
+    epochs: c.epochs,
+    total_steps: c.totalSteps,
+    start_step: c.startStep,
+    end_step: c.endStep,
+    lr: {
+      peak: c.lr.peak,
+      min: c.lr.min,
+      warmup_steps: c.lr.warmupSteps,
+      decay: c.lr.decay,
+      decay_steps: c.lr.decaySteps,
+    },
+    optimizer: {
+      name: c.optimizer.name,
+      beta1: c.optimizer.beta1,
+      beta2: c.optimizer.beta2,
+      eps: c.optimizer.eps,
+      weight_decay: c.optimizer.weightDecay,
+      clip_grad: c.optimizer.clipGrad,
+    },
+    log_interval: c.logInterval,
+    eval_interval: c.evalInterval,
+    eval_iters: c.evalIters,
+    save_interval: c.saveInterval,
+    checkpoint_dir: c.site.checkpointDir,
+  };
+}
+
+/** What the engine computed from it. */
+export function derivedRecord(c: HiddenConfig, p: Physics): Record<string, unknown> {
+  const perf = p.candidate.perf;
+  const mem = p.candidate.memory;
+  return {
+    flops_per_token: perf.flopsPerToken,
+    tokens_per_step: perf.tokensPerStep,
+    step_time_s: perf.stepSeconds,
+    tokens_per_s: perf.tokensPerSecond,
+    tokens_per_s_per_gpu: perf.tokensPerSecondPerGpu,
+    tflops_per_gpu: perf.tflopsPerGpu,
+    mfu: perf.mfu,
+    pipeline_bubble: perf.bubble,
+    memory_gib: {
+      weights: gib(mem.worst.weights),
+      grads: gib(mem.worst.grads),
+      optimizer: gib(mem.worst.optimizer),
+      activations: gib(mem.worst.activations + mem.worst.logits),
+      reserved: gib(mem.worst.reserved),
+      capacity: c.gpu.capacityGiB,
+      fits: mem.fits,
+    },
+    checkpoint_bytes: p.checkpoint.total,
+    allreduce_busbw_gbps: p.busBandwidthGBps,
+  };
 }
 
 /** A number as JSON.stringify writes it (non-finite numbers become null). */
@@ -47,10 +148,6 @@ export class JsonlDialect implements Dialect {
   launch(ctx: RunContext): Beat[] {
     const c = ctx.cfg;
     const p = ctx.physics;
-    const perf = p.candidate.perf;
-    const mem = p.candidate.memory;
-    const a = c.arch;
-    const tok = TOKENIZERS.find((t) => t.id === c.model.tokenizer);
     return [{
       wait: 0,
       text: () =>
@@ -60,94 +157,8 @@ export class JsonlDialect implements Dialect {
           run: ctx.runIndex,
           seed: c.seed,
           replay: ctx.replay,
-          config: {
-            kind: c.kind,
-            framework: c.framework,
-            model: {
-              id: c.model.id,
-              name: c.model.name,
-              display_name: c.displayName,
-              family: c.model.family,
-              params: p.params.total,
-              active_params: p.params.active,
-              layers: a.layers,
-              hidden: a.hidden,
-              heads: a.heads,
-              kv_heads: a.kvHeads,
-              head_dim: a.headDim,
-              ffn: a.ffn,
-              vocab: a.vocab,
-              context: a.context,
-              experts: a.moe?.experts ?? null,
-              experts_per_token: a.moe?.topK ?? null,
-            },
-            tokenizer: tok ? { id: tok.id, name: tok.name, vocab: tok.vocab } : null,
-            gpu: { id: c.gpu.id, name: c.gpu.smiName, memory_gb: c.gpu.memoryGB },
-            gpus: c.gpus,
-            nodes: c.nodes,
-            gpus_per_node: c.gpusPerNode,
-            layout: {
-              tp: c.layout.tp,
-              pp: c.layout.pp,
-              dp: c.layout.dp,
-              ep: c.layout.ep,
-              vpp: c.layout.vpp,
-              sharding: c.layout.sharding,
-              recompute: c.layout.recompute,
-            },
-            precision: c.precision,
-            seq_len: c.seqLen,
-            global_batch: c.globalBatch,
-            micro_batch: c.layout.microBatch,
-            grad_accumulation: c.globalBatch / (c.layout.dp * c.layout.microBatch),
-            dataset: { id: c.dataset.id, name: c.dataset.name, tokens: c.dataset.tokens },
-            samples_per_epoch: c.samplesPerEpoch,
-            epochs: c.epochs,
-            total_steps: c.totalSteps,
-            start_step: c.startStep,
-            end_step: c.endStep,
-            lr: {
-              peak: c.lr.peak,
-              min: c.lr.min,
-              warmup_steps: c.lr.warmupSteps,
-              decay: c.lr.decay,
-              decay_steps: c.lr.decaySteps,
-            },
-            optimizer: {
-              name: c.optimizer.name,
-              beta1: c.optimizer.beta1,
-              beta2: c.optimizer.beta2,
-              eps: c.optimizer.eps,
-              weight_decay: c.optimizer.weightDecay,
-              clip_grad: c.optimizer.clipGrad,
-            },
-            log_interval: c.logInterval,
-            eval_interval: c.evalInterval,
-            eval_iters: c.evalIters,
-            save_interval: c.saveInterval,
-            checkpoint_dir: c.site.checkpointDir,
-          },
-          derived: {
-            flops_per_token: perf.flopsPerToken,
-            tokens_per_step: perf.tokensPerStep,
-            step_time_s: perf.stepSeconds,
-            tokens_per_s: perf.tokensPerSecond,
-            tokens_per_s_per_gpu: perf.tokensPerSecondPerGpu,
-            tflops_per_gpu: perf.tflopsPerGpu,
-            mfu: perf.mfu,
-            pipeline_bubble: perf.bubble,
-            memory_gib: {
-              weights: gib(mem.worst.weights),
-              grads: gib(mem.worst.grads),
-              optimizer: gib(mem.worst.optimizer),
-              activations: gib(mem.worst.activations + mem.worst.logits),
-              reserved: gib(mem.worst.reserved),
-              capacity: c.gpu.capacityGiB,
-              fits: mem.fits,
-            },
-            checkpoint_bytes: p.checkpoint.total,
-            allreduce_busbw_gbps: p.busBandwidthGBps,
-          },
+          config: configRecord(c, p),
+          derived: derivedRecord(c, p),
         }),
     }];
   }
@@ -204,7 +215,7 @@ export class JsonlDialect implements Dialect {
     },"tokens_per_s_per_gpu":${num(r.tokensPerSecondPerGpu)},"tflops_per_gpu":${
       num(r.tflopsPerGpu)
     },"mfu":${num(r.mfu)},"loss_scale":${num(r.lossScale)},"skipped":${r.skipped}}`;
-    if (now < this.#nextScrape) return s;
+    if (now < this.#nextScrape || ctx.cfg.gpu.vendor !== "nvidia") return s; // no GPUs on CPU
     this.#nextScrape = now + SCRAPE_MS;
     return s + "\n" + this.#telemetry(ctx, now, r.step);
   }

@@ -28,7 +28,7 @@ import { ncclInitBeats } from "./nccl.ts";
 import { childFailedBeats, faultBeats, oomBeats, restartBeats } from "./failures.ts";
 import type { OutOfMemory, RunEvent } from "../engine/events.ts";
 
-type Level = "INFO" | "WARNING" | "ERROR";
+export type Level = "INFO" | "WARNING" | "ERROR";
 
 function sharding(ctx: RunContext): string {
   switch (ctx.cfg.layout.sharding) {
@@ -125,9 +125,9 @@ function scriptName(ctx: RunContext): string {
 }
 
 export class TorchrunDialect implements Dialect {
-  readonly name = "torchrun";
+  readonly name: string = "torchrun";
 
-  #log(ctx: RunContext, logger: string, level: Level, msg: string): string {
+  protected logLine(ctx: RunContext, logger: string, level: Level, msg: string): string {
     const col = ctx.screen.color;
     const ts = timestampMs(ctx.clock.now(), ctx.tz);
     if (!col) return "[" + ts + "][" + logger + "][" + level + "] - " + msg;
@@ -137,8 +137,19 @@ export class TorchrunDialect implements Dialect {
     return `[${paint(col, "dim", ts)}][${paint(col, "cyan", logger)}][${lv}] - ${msg}`;
   }
 
-  #beat(wait: number, ctx: RunContext, logger: string, msg: string, level: Level = "INFO"): Beat {
-    return { wait, text: () => this.#log(ctx, logger, level, msg) };
+  protected beat(
+    wait: number,
+    ctx: RunContext,
+    logger: string,
+    msg: string,
+    level: Level = "INFO",
+  ): Beat {
+    return { wait, text: () => this.logLine(ctx, logger, level, msg) };
+  }
+
+  /** What the memory line is about. */
+  protected memoryLabel(_ctx: RunContext): string {
+    return "Memory/GPU (worst stage)";
   }
 
   launch(ctx: RunContext): Beat[] {
@@ -163,7 +174,7 @@ export class TorchrunDialect implements Dialect {
     const p = ctx.physics;
     const l = c.layout;
     const beats: Beat[] = [
-      this.#beat(
+      this.beat(
         600,
         ctx,
         "dist",
@@ -177,7 +188,7 @@ export class TorchrunDialect implements Dialect {
     for (let r = 0; r < shown; r++) {
       const node = Math.floor(r / c.gpusPerNode);
       beats.push(
-        this.#beat(
+        this.beat(
           40,
           ctx,
           "dist",
@@ -186,10 +197,10 @@ export class TorchrunDialect implements Dialect {
       );
     }
     if (c.gpus > shown) {
-      beats.push(this.#beat(0, ctx, "dist", `... and ${commas(c.gpus - shown)} more ranks`));
+      beats.push(this.beat(0, ctx, "dist", `... and ${commas(c.gpus - shown)} more ranks`));
     }
     beats.push(
-      this.#beat(
+      this.beat(
         200,
         ctx,
         "dist",
@@ -206,7 +217,7 @@ export class TorchrunDialect implements Dialect {
         ? "NVLink"
         : "PCIe";
       beats.push(
-        this.#beat(
+        this.beat(
           ms + 300,
           ctx,
           "dist",
@@ -227,13 +238,13 @@ export class TorchrunDialect implements Dialect {
     const heads = a.kvHeads === a.heads ? `${a.heads} heads` : `${a.heads} heads (${a.kvHeads} KV)`;
     const moe = a.moe ? `, ${a.moe.experts} experts top-${a.moe.topK}` : "";
     const beats: Beat[] = [
-      this.#beat(
+      this.beat(
         ctx.physics.buildSeconds * 1000,
         ctx,
         "model",
         `Building ${c.displayName}: ${a.layers} layers, hidden ${a.hidden}, ${heads}, FFN ${a.ffn}${moe}, vocab ${a.vocab}, context ${a.context}`,
       ),
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "model",
@@ -241,11 +252,11 @@ export class TorchrunDialect implements Dialect {
           a.moe ? `, active per token ${compactCount(n.active)}` : ""
         } · FLOPs/token ${sciLower(trainingFlopsPerToken(a, c.seqLen), 2)} at seq ${c.seqLen}`,
       ),
-      this.#beat(
+      this.beat(
         150,
         ctx,
         "model",
-        `Memory/GPU (worst stage): weights ${bytesBinary(m.weights)} · grads ${
+        `${this.memoryLabel(ctx)}: weights ${bytesBinary(m.weights)} · grads ${
           bytesBinary(m.grads)
         } · optimizer ${bytesBinary(m.optimizer)} · activations ${
           bytesBinary(m.activations + m.logits)
@@ -292,7 +303,7 @@ export class TorchrunDialect implements Dialect {
         bytesDecimal(p.loadBytes)
       }) in ${fixed(seconds, 1)}s`
       : `Initialized weights from scratch (normal std=0.02) in ${fixed(seconds, 1)}s`;
-    return [this.#beat(0, ctx, "model", msg)];
+    return [this.beat(0, ctx, "model", msg)];
   }
 
   data(ctx: RunContext): Beat[] {
@@ -300,7 +311,7 @@ export class TorchrunDialect implements Dialect {
     const t = tokenizerOf(ctx);
     const tokensPerStep = c.globalBatch * c.seqLen;
     const beats: Beat[] = [
-      this.#beat(
+      this.beat(
         300,
         ctx,
         "data",
@@ -308,7 +319,7 @@ export class TorchrunDialect implements Dialect {
           t.bos ? `, bos ${t.bos}` : ""
         }, eos ${t.eos}`,
       ),
-      this.#beat(
+      this.beat(
         ctx.physics.dataSeconds * 1000,
         ctx,
         "data",
@@ -316,7 +327,7 @@ export class TorchrunDialect implements Dialect {
           commas(c.samplesPerEpoch)
         } sequences of ${c.seqLen} per epoch`,
       ),
-      this.#beat(
+      this.beat(
         100,
         ctx,
         "data",
@@ -326,7 +337,7 @@ export class TorchrunDialect implements Dialect {
           gradAccumulation(ctx)
         }`,
       ),
-      this.#beat(
+      this.beat(
         50,
         ctx,
         "optim",
@@ -349,7 +360,7 @@ export class TorchrunDialect implements Dialect {
       : `Starting training: ${commas(c.totalSteps)} steps${
         c.kind === "finetune" ? `, ${c.epochs} epoch${c.epochs > 1 ? "s" : ""}` : ""
       }, log every ${c.logInterval}, eval every ${c.evalInterval}, save every ${c.saveInterval}`;
-    return [this.#beat(200, ctx, "train", msg)];
+    return [this.beat(200, ctx, "train", msg)];
   }
 
   stepLog(ctx: RunContext, w: LogWindow): string {
@@ -359,7 +370,7 @@ export class TorchrunDialect implements Dialect {
     const ms = w.meanStepMs;
     const tps = k.tokensPerStep / (ms / 1000);
     const tflops = (k.flopsPerToken * tps) / k.gpus / 1e12;
-    const epoch = c.kind === "finetune" ? " | epoch " + fixed(r.epochFloat, 2) : "";
+    const epoch = c.kind === "finetune" || c.epochs > 1 ? " | epoch " + fixed(r.epochFloat, 2) : "";
     const scale = c.precision === "fp16" ? " | loss_scale " + r.lossScale : "";
     const skip = w.skipped > 0 ? " | skipped " + w.skipped : "";
     const msg = "step " + r.step + k.ofTotal + epoch + " | loss " + fixed(w.meanLoss, 4) +
@@ -367,7 +378,7 @@ export class TorchrunDialect implements Dialect {
       (tps >= 1e6 ? fixed(tps / 1e6, 2) + "M" : fixed(tps / 1e3, 1) + "k") + " tok/s | " +
       fixed(tflops, 1) + " TFLOP/s/GPU | MFU " + fixed((100 * tflops) / k.peak, 1) + "% | mem " +
       k.mem + " GiB | " + fixed(ms / 1000, 2) + " s/it" + scale + skip;
-    return this.#log(ctx, "train", "INFO", msg);
+    return this.logLine(ctx, "train", "INFO", msg);
   }
 
   live(ctx: RunContext, s: LiveState): string[] {
@@ -376,7 +387,7 @@ export class TorchrunDialect implements Dialect {
 
   evalStart(ctx: RunContext): Beat[] {
     return [
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "eval",
@@ -402,7 +413,7 @@ export class TorchrunDialect implements Dialect {
       ? e.improved ? " (new best)" : ` (no improvement ${e.badEvals}/${c.patience})`
       : "";
     return [
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "eval",
@@ -420,13 +431,15 @@ export class TorchrunDialect implements Dialect {
   checkpointStart(ctx: RunContext, dir: string): Beat[] {
     const size = ctx.physics.checkpoint;
     return [
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "ckpt",
         `Saving checkpoint to ${dir} (${bytesDecimal(size.total)}: weights ${
           bytesDecimal(size.modelBytes)
-        } + optimizer ${bytesDecimal(size.optimizerBytes)}, ${ctx.cfg.gpus} shards)`,
+        } + optimizer ${bytesDecimal(size.optimizerBytes)}, ${ctx.cfg.gpus} shard${
+          ctx.cfg.gpus > 1 ? "s" : ""
+        })`,
       ),
     ];
   }
@@ -444,7 +457,7 @@ export class TorchrunDialect implements Dialect {
     const optim = last === 0 ? "optim/__0_0.distcp" : `optim/__{0..${last}}_0.distcp`;
     const rng = last === 0 ? "rng_state.pth" : `rng_state_{0..${last}}.pth`;
     return [
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "ckpt",
@@ -465,7 +478,7 @@ export class TorchrunDialect implements Dialect {
         return [
           ...restartBeats(ctx, e),
           ...ncclInitBeats(ctx),
-          this.#beat(
+          this.beat(
             ctx.physics.reloadSeconds * 1000,
             ctx,
             "ckpt",
@@ -510,14 +523,15 @@ export class TorchrunDialect implements Dialect {
   }
 
   windowEnd(ctx: RunContext): Beat[] {
+    const at = `step ${commas(ctx.sim.step)}/${commas(ctx.cfg.totalSteps)}`;
     return [
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "train",
-        `Job time limit reached: stopping at step ${commas(ctx.sim.step)}/${
-          commas(ctx.cfg.totalSteps)
-        }; the next allocation resumes from the last checkpoint`,
+        ctx.totals.outcome === "stopped"
+          ? `Stop requested: stopping at ${at} after saving a checkpoint`
+          : `Job time limit reached: stopping at ${at}; the next allocation resumes from the last checkpoint`,
         "WARNING",
       ),
     ];
@@ -526,7 +540,7 @@ export class TorchrunDialect implements Dialect {
   trainEnd(ctx: RunContext): Beat[] {
     const t = ctx.totals;
     return [
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "train",
@@ -538,7 +552,7 @@ export class TorchrunDialect implements Dialect {
   exportStart(ctx: RunContext, plan: ShardPlan): Beat[] {
     const c = ctx.cfg;
     const beats: Beat[] = [
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "export",
@@ -563,7 +577,7 @@ export class TorchrunDialect implements Dialect {
 
   exportDone(ctx: RunContext, plan: ShardPlan): Beat[] {
     return [
-      this.#beat(
+      this.beat(
         0,
         ctx,
         "export",
@@ -596,6 +610,8 @@ export function summaryTable(ctx: RunContext): string[] {
     ? `Run failed (NCCL timeout, no restarts left): ${c.displayName}`
     : t.outcome === "early-stopped"
     ? `Run stopped early: ${c.displayName}`
+    : t.outcome === "stopped"
+    ? `Run stopped: ${c.displayName}`
     : `Run complete: ${c.displayName}`;
   const loss = t.lastLoss === null
     ? "n/a"
@@ -629,5 +645,6 @@ export function summaryTable(ctx: RunContext): string[] {
     { key: "Seed", value: String(c.seed) },
   ];
   // the replay command goes below the box, whole, so it can be copied at any width
-  return [...keyValueTable(title, rows, ctx.screen.columns), `replay: ${ctx.replay}`];
+  const table = keyValueTable(title, rows, ctx.screen.columns);
+  return ctx.replay === "" ? table : [...table, `replay: ${ctx.replay}`];
 }

@@ -19,6 +19,9 @@ const ARCH_EFFICIENCY: Record<string, number> = {
   Ampere: 0.64,
   "Ada Lovelace": 0.52,
   Volta: 0.56,
+  // PyTorch on a CPU: oneDNN GEMMs reach well under half the FMA peak once attention,
+  // norms and the optimizer's memory traffic are counted
+  "Zen 3": 0.3,
 };
 
 /**

@@ -170,11 +170,11 @@ function targetBatchTokens(rng: Rng, kind: RunKind, params: number): number {
 }
 
 function pickDataset(rng: Rng, kind: RunKind): DatasetSpec {
-  const pool = DATASETS.filter((d) => d.kind === kind);
+  const pool = DATASETS.filter((d) => d.kind === kind && !d.local); // local sets are for llm-sim train
   return rng.weighted(pool, pool.map((d) => (d.fun ? 1 : 3)));
 }
 
-function pickSite(rng: Rng, gpu: GpuSpec, kind: RunKind, modelSlug: string): Site {
+export function pickSite(rng: Rng, gpu: GpuSpec, kind: RunKind, modelSlug: string): Site {
   const user = rng.pick(NAMES.users);
   const root = rng.pick(NAMES.checkpointRoots).replaceAll("{user}", user);
   const project = rng.pick(NAMES.projects[kind]);
@@ -206,7 +206,7 @@ function pickSite(rng: Rng, gpu: GpuSpec, kind: RunKind, modelSlug: string): Sit
   };
 }
 
-function slug(name: string): string {
+export function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-|-$/g, "");
 }
 

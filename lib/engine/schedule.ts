@@ -5,10 +5,7 @@ import type { LrSchedule } from "./types.ts";
 export function learningRate(s: LrSchedule, step: number): number {
   const ext = s.extendedAt;
   if (ext) {
-    if (step <= ext.step) {
-      const { extendedAt: _, ...planned } = s;
-      return learningRate({ ...planned, totalSteps: ext.plannedSteps }, step);
-    }
+    if (step <= ext.step) return learningRate(ext.before, step);
     if (step >= s.totalSteps) return s.min;
     const progress = (step - ext.step) / Math.max(1, s.totalSteps - ext.step);
     if (s.decay === "linear" || s.decay === "wsd") return ext.lr - (ext.lr - s.min) * progress;
@@ -51,4 +48,12 @@ export function peakLrForSize(params: number): number {
     }
   }
   return table[table.length - 1]![1];
+}
+
+/**
+ * The schedule of a run resumed at `step` to train on until `totalSteps`: the rate decays on
+ * from its value at `step` (no jump back to the peak, no warm-up again).
+ */
+export function extendSchedule(s: LrSchedule, step: number, totalSteps: number): LrSchedule {
+  return { ...s, totalSteps, extendedAt: { step, lr: learningRate(s, step), before: s } };
 }

@@ -52,9 +52,9 @@ export interface LrSchedule {
   /**
    * A run extended after it was planned (resume with more epochs): from this step the rate
    * decays on from where it stood to `min` over the new remaining steps, without a jump;
-   * before it, the planned schedule of `plannedSteps` holds.
+   * up to it, the schedule as it was (`before`, itself possibly extended) holds.
    */
-  extendedAt?: { step: number; lr: number; plannedSteps: number };
+  extendedAt?: { step: number; lr: number; before: LrSchedule };
 }
 
 export interface Optimizer {

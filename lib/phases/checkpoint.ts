@@ -25,4 +25,5 @@ export async function runCheckpoint(ctx: RunContext): Promise<void> {
   ctx.totals.checkpoints++;
   ctx.totals.lastCheckpoint = dir;
   await play(ctx, d.checkpointDone(ctx, rec, dir));
+  ctx.recorder?.checkpoint(ctx, dir, rec);
 }

@@ -7,7 +7,7 @@ import { Rng } from "../core/rng.ts";
 import type { Dialect } from "../dialects/dialect.ts";
 import { hostName } from "../engine/cluster.ts";
 import { type ClusterRates, clusterRates } from "../engine/events.ts";
-import type { Physics, RunSim } from "../engine/run.ts";
+import type { CheckpointRecord, EvalRecord, Physics, RunSim, StepRecord } from "../engine/run.ts";
 import type { HiddenConfig } from "../engine/types.ts";
 import type { Screen } from "../term/screen.ts";
 import type { LiveRegion } from "./live.ts";
@@ -34,7 +34,25 @@ export interface RunTotals {
   restarts: number;
   lostSteps: number;
   /** How the run ended. */
-  outcome: "completed" | "window" | "early-stopped" | "oom" | "failed" | "running";
+  outcome: "completed" | "window" | "early-stopped" | "stopped" | "oom" | "failed" | "running";
+}
+
+/**
+ * Keeps a run on disk as it goes (`llm-sim train`): progress, evaluations and checkpoints, and
+ * whether someone asked the run to stop. The show has none.
+ */
+export interface Recorder {
+  /** The run is about to start (after the dialect's first lines). */
+  start(ctx: RunContext): void;
+  /** After every optimizer step. */
+  step(ctx: RunContext, r: StepRecord): void;
+  eval(ctx: RunContext, e: EvalRecord): void;
+  /** A checkpoint of the current step was written to `dir`. */
+  checkpoint(ctx: RunContext, dir: string, rec: CheckpointRecord): void;
+  /** Polled after every step: finish this one, save, and end the run as stopped. */
+  stopRequested(): boolean;
+  /** The run ended (`ctx.totals.outcome` says how). */
+  end(ctx: RunContext): void;
 }
 
 export interface RunContext {
@@ -59,6 +77,8 @@ export interface RunContext {
   replay: string;
   /** Host name of node `i`. */
   host(node: number): string;
+  /** Keeps the run on disk (`llm-sim train`); null in the show. */
+  recorder: Recorder | null;
 }
 
 export function createRunContext(opts: {
@@ -73,10 +93,12 @@ export function createRunContext(opts: {
   replay: string;
   /** A flaky cluster (`--chaos`). */
   chaos?: boolean;
+  recorder?: Recorder | null;
 }): RunContext {
   const { cfg } = opts;
   return {
     ...opts,
+    recorder: opts.recorder ?? null,
     events: new Rng(cfg.seed).fork("events"),
     rates: clusterRates(cfg, opts.chaos ?? false),
     live: null,

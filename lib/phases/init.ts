@@ -40,6 +40,7 @@ export const initPhase: Phase = {
   name: "init",
   async run(ctx: RunContext): Promise<void> {
     const d = ctx.dialect;
+    ctx.recorder?.start(ctx);
     await play(ctx, d.launch(ctx));
     await play(ctx, d.distributed(ctx));
     // NCCL's own start-up lines belong to the dialect's NCCL block

@@ -47,7 +47,8 @@ export class LiveRegion {
       this.#gridAt = now;
       const c = ctx.cfg;
       const room = ctx.screen.term.rows - bars.length - this.#extra.length - 4;
-      this.#grid = room < 2 ? [] : renderGpuGrid({
+      // a CPU run has no GPUs to show
+      this.#grid = room < 2 || c.gpu.vendor !== "nvidia" ? [] : renderGpuGrid({
         gpus: c.gpus,
         gpusPerNode: c.gpusPerNode,
         gpuName: c.gpu.name,

@@ -12,5 +12,6 @@ export const summaryPhase: Phase = {
     }
     await ctx.clock.sleep(400);
     say(ctx, d.summary(ctx).join("\n"));
+    ctx.recorder?.end(ctx);
   },
 };

@@ -164,6 +164,7 @@ export const trainingPhase: Phase = {
       if (d.stepRecord) {
         say(ctx, d.stepRecord(ctx, r));
       }
+      ctx.recorder?.step(ctx, r);
       if (
         d.logsAt ? d.logsAt(ctx, r.step, sim.done) : r.step % cfg.logInterval === 0 || sim.done
       ) {
@@ -196,6 +197,11 @@ export const trainingPhase: Phase = {
         lastSaved = r.step;
         saved = { step: r.step, state: sim.state() };
       }
+      // `llm-sim stop`: this step is done; save it below and end
+      if (ctx.recorder?.stopRequested() && !sim.done) {
+        totals.outcome = "stopped";
+        break;
+      }
     }
     live.train(state("train"), true);
     if (totals.outcome === "failed") {
@@ -206,10 +212,13 @@ export const trainingPhase: Phase = {
     if (totals.outcome === "running") {
       totals.outcome = sim.step >= cfg.totalSteps ? "completed" : "window";
     }
-    if (totals.outcome === "window") await play(ctx, d.windowEnd(ctx));
+    // a window ends at the job's time limit, a stopped run at the user's request: both save
+    // where they are and wind down the same way
+    const cut = totals.outcome === "window" || totals.outcome === "stopped";
+    if (cut) await play(ctx, d.windowEnd(ctx));
     if (lastSaved !== sim.step) await runCheckpoint(ctx);
     ctx.live = null;
     screen.keepRegion();
-    if (totals.outcome !== "window") await play(ctx, d.trainEnd(ctx));
+    if (!cut) await play(ctx, d.trainEnd(ctx));
   },
 };

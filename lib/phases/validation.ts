@@ -11,5 +11,6 @@ export async function runValidation(ctx: RunContext): Promise<EvalRecord> {
   ctx.totals.lastVal = e.loss;
   ctx.totals.lastPerplexity = e.perplexity;
   await play(ctx, d.evalDone(ctx, e));
+  ctx.recorder?.eval(ctx, e);
   return e;
 }

@@ -20,10 +20,19 @@ export class Screen {
   /** Wrap log lines at the width (false: pipe output keeps its long lines). */
   readonly wrap: boolean;
   #region: string[] = [];
+  readonly #mirror: ((plain: string) => void) | null;
 
-  constructor(term: Terminal, opts: { wrap?: boolean } = {}) {
+  constructor(
+    term: Terminal,
+    opts: {
+      wrap?: boolean;
+      /** Also receives every logged text, without escape codes and unwrapped (a log file). */
+      mirror?: (plain: string) => void;
+    } = {},
+  ) {
     this.term = term;
     this.wrap = opts.wrap ?? true;
+    this.#mirror = opts.mirror ?? null;
   }
 
   get color(): boolean {
@@ -45,6 +54,7 @@ export class Screen {
 
   /** Print one or more lines ("\n"-separated) above the live region. */
   log(text: string): void {
+    this.#mirror?.(text.includes("\x1b") ? stripAnsi(text) : text);
     let out = "";
     if (!this.wrap && !this.term.color && !text.includes("\x1b")) {
       out = text + "\n"; // the fast path of piped and instant output

@@ -14,12 +14,13 @@ export interface Ran {
 /** Run `deno run <flags> main.ts <args>` with pipes, zero permissions unless flags say so. */
 export async function runMain(
   args: string[],
-  opts: { denoFlags?: string[]; env?: Record<string, string> } = {},
+  opts: { denoFlags?: string[]; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<Ran> {
   const t0 = performance.now();
   const out = await new Deno.Command(DENO, {
     args: ["run", "--no-prompt", ...(opts.denoFlags ?? []), MAIN, ...args],
     env: { TZ: "UTC", NO_COLOR: "", ...opts.env },
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

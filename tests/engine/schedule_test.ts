@@ -1,6 +1,6 @@
 /** Learning-rate schedules and the size → peak LR table (REALISM 0.1, 3.5). */
 import assert from "node:assert/strict";
-import { learningRate, peakLrForSize } from "../../lib/engine/schedule.ts";
+import { extendSchedule, learningRate, peakLrForSize } from "../../lib/engine/schedule.ts";
 import type { LrSchedule } from "../../lib/engine/types.ts";
 
 /** Megatron's `{:.6E}` (Python pads the exponent to two digits). */
@@ -130,7 +130,7 @@ Deno.test("learningRate() after an extension decays on from where it stood, with
     const extended = {
       ...planned,
       totalSteps: 2_000,
-      extendedAt: { step: at, lr, plannedSteps: 1_000 },
+      extendedAt: { step: at, lr, before: planned },
     };
     for (let step = 1; step <= at; step++) {
       assert.equal(learningRate(extended, step), learningRate(planned, step), `${decay} ${step}`);
@@ -145,4 +145,18 @@ Deno.test("learningRate() after an extension decays on from where it stood, with
     }
     assert.equal(learningRate(extended, 2_000), planned.min);
   }
+});
+
+Deno.test("extendSchedule() chains: a second extension keeps the first one's rates up to it", () => {
+  const planned = { ...megatron, totalSteps: 1_000 };
+  const once = extendSchedule(planned, 700, 1_500);
+  const twice = extendSchedule(once, 1_400, 2_500);
+  for (let step = 1; step <= 1_400; step += 7) {
+    assert.equal(learningRate(twice, step), learningRate(once, step), `step ${step}`);
+  }
+  assert.ok(learningRate(twice, 1_401) < learningRate(twice, 1_400));
+  assert.equal(learningRate(twice, 2_500), planned.min);
+  // extending a finished run, which stood at its minimum, stays at the minimum
+  const done = extendSchedule(planned, 1_000, 1_500);
+  assert.equal(learningRate(done, 1_200), planned.min);
 });
