@@ -369,6 +369,8 @@ function freshState(id: string, nowMs: number): RunState {
 
 function readConfigFile(file: string | null): Partial<TrainConfig> {
   const path = file ?? DEFAULT_CONFIG_FILE;
+  // ./llm-sim.toml is read when the user allowed it; never ask (a prompt would stall detached runs)
+  if (file === null && !granted({ name: "read", path })) return {};
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -538,7 +540,7 @@ function runs(r: Extract<TrainerRequest, { cmd: "runs" }>): number {
       if (!(e instanceof StoreError)) throw e;
       return { id, view: null, error: e.message };
     }
-  }).sort((a, b) => (b.view?.created_at ?? b.id).localeCompare(a.view?.created_at ?? a.id));
+  }).sort((a, b) => (b.view?.created_at ?? "").localeCompare(a.view?.created_at ?? ""));
   if (r.json) {
     writeOut(JSON.stringify(rows.map((x) => x.view ?? { id: x.id, error: x.error })) + "\n");
   } else if (rows.length === 0) {
