@@ -15,7 +15,7 @@ import { TrainerDialect } from "../dialects/trainer.ts";
 import { derivePhysics } from "../engine/run.ts";
 import { slug } from "../engine/scenario.ts";
 import { isoUtc } from "../render/format.ts";
-import { atomicWriteText, RunLock, RunStore } from "../store/disk.ts";
+import { RunLock, RunStore } from "../store/disk.ts";
 import { newRunId, StoreError } from "../store/schema.ts";
 import { HIDE_CURSOR, RESET, SHOW_CURSOR } from "../term/ansi.ts";
 import { DenoTerminal } from "../term/deno_terminal.ts";
@@ -630,17 +630,15 @@ function initConfig(r: Extract<TrainerRequest, { cmd: "init-config" }>): number 
   if (!granted({ name: "write", path: r.file })) {
     throw new UsageError(`writing ${r.file} needs --allow-write=${r.file} (or use --stdout)`);
   }
-  let exists = false;
   try {
-    Deno.statSync(r.file);
-    exists = true;
-  } catch {
-    exists = false;
+    // createNew refuses an existing file in the same call that creates it
+    Deno.writeTextFileSync(r.file, text, { createNew: !r.force });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new UsageError(`${r.file} already exists (--force overwrites it)`);
+    }
+    throw e;
   }
-  if (exists && !r.force) {
-    throw new UsageError(`${r.file} already exists (--force overwrites it)`);
-  }
-  atomicWriteText(r.file, text);
   writeOut(`wrote ${r.file}: edit it, then run llm-sim train\n`);
   return 0;
 }

@@ -262,3 +262,48 @@ Deno.test({
     }
   },
 });
+
+Deno.test("logs -f follows a run to its end; init-config writes once; $LLM_SIM_RUNS picks the directory", async () => {
+  const w = workspace();
+  try {
+    const init = await runMain(["init-config"], {
+      cwd: w.dir,
+      denoFlags: ["--allow-write=llm-sim.toml"],
+    });
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(Deno.readTextFileSync(`${w.dir}/llm-sim.toml`), /^\[train\]\n#.*\nepochs = 3$/m);
+    const again = await runMain(["init-config"], {
+      cwd: w.dir,
+      denoFlags: ["--allow-write=llm-sim.toml"],
+    });
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /llm-sim\.toml already exists \(--force overwrites it\)/);
+    // the file is used when readable: epochs from it, dataset from a flag
+    Deno.writeTextFileSync(`${w.dir}/llm-sim.toml`, "[train]\nepochs = 1\n");
+    const started = await w.run(
+      ["train", "--detach", "--speed", "30", "--dataset", "tinyshakespeare"],
+      ["--allow-read=llm-sim.toml"],
+    );
+    assert.equal(started.code, 0, started.stderr);
+    const id = /^started run (\S+)/m.exec(started.stdout)![1]!;
+    const follow = await w.run(["logs", id, "-f"]);
+    assert.equal(follow.code, 0, follow.stderr);
+    assert.match(follow.stdout, /Starting training: 1 epoch × \d+ steps/);
+    assert.match(follow.stdout, /Training finished: \d+ steps in /, "followed to the end");
+    assert.equal(follow.stdout, Deno.readTextFileSync(`${w.dir}/runs/${id}/train.log`));
+    const viaEnv = await runMain(["runs"], {
+      cwd: w.dir,
+      denoFlags: ["--allow-read=runs", "--allow-env=LLM_SIM_RUNS"],
+      env: { LLM_SIM_RUNS: "runs" },
+    });
+    assert.match(viaEnv.stdout, new RegExp(`^${id} +completed `, "m"));
+    const elsewhere = await runMain(["runs"], {
+      cwd: w.dir,
+      denoFlags: ["--allow-read=other", "--allow-env=LLM_SIM_RUNS"],
+      env: { LLM_SIM_RUNS: "other" },
+    });
+    assert.equal(elsewhere.stdout, "no runs in other yet (start one with llm-sim train)\n");
+  } finally {
+    w.done();
+  }
+});
