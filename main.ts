@@ -17,6 +17,8 @@ import { DenoTerminal } from "./lib/term/deno_terminal.ts";
 import { Screen } from "./lib/term/screen.ts";
 import { listen, randomUint32, writeErr, writeOut } from "./lib/shell/io.ts";
 import { trainerMain, VERSION as TRAINER_VERSION } from "./lib/shell/trainer.ts";
+import { generateMain } from "./lib/shell/generate.ts";
+import { parseGenerateArgs } from "./lib/cli/generate_args.ts";
 import {
   parseTrainerArgs,
   TRAINER_COMMANDS,
@@ -108,6 +110,7 @@ function plan(argv: string[]): number {
 export async function main(argv: string[]): Promise<number> {
   try {
     if (argv[0] === "plan") return plan(argv.slice(1));
+    if (argv[0] === "generate") return await generateMain(parseGenerateArgs(argv.slice(1)));
     const command = argv[0] as TrainerCommandName | "worker";
     if ((TRAINER_COMMANDS as readonly string[]).includes(command) || command === "worker") {
       TRAINER_VERSION.value = VERSION;

@@ -8,6 +8,7 @@ Usage:
   llm-sim train [flags]      one simulated run of your own, kept in runs/<id>/
   llm-sim status|runs|logs|stop|resume|init-config
                              the trainer workflow (each has --help)
+  llm-sim generate [flags]   sample text from a run's checkpoint (llm-sim generate --help)
 
 Flags:
   --style NAME               print runs as megatron, hf, torchtitan, deepspeed, lightning,

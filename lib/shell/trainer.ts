@@ -54,7 +54,7 @@ function needFiles(root: string, write: boolean): void {
   );
 }
 
-function storeOf(flag: string | null, write: boolean): RunStore {
+export function storeOf(flag: string | null, write: boolean): RunStore {
   const root = runsRoot(flag);
   needFiles(root, write);
   return new RunStore(root);
@@ -494,7 +494,7 @@ async function resume(r: Extract<TrainerRequest, { cmd: "resume" }>): Promise<nu
 }
 
 /** A run's meta and its state as it really stands (a dead process reads as failed). */
-function observe(store: RunStore, id: string) {
+export function observe(store: RunStore, id: string) {
   let alive = store.alive(id);
   let state = store.state(id);
   if (!alive && (state.status === "running" || state.status === "queued")) {

@@ -1,0 +1,162 @@
+/**
+ * `llm-sim generate`'s shell: find the run and checkpoint on disk, build the language model,
+ * stream the text to stdout at the engine's decode speed.
+ */
+import { type Clock, Interrupted, RealClock, VirtualClock } from "../core/clock.ts";
+import { UsageError } from "../cli/errors.ts";
+import { GENERATE_HELP, type GenerateArgs } from "../cli/generate_args.ts";
+import { findModel } from "../cli/catalog.ts";
+import { decodeSeconds, prefillSeconds } from "../engine/inference.ts";
+import { CORPUS } from "../generate/corpus.ts";
+import { NgramModel } from "../generate/ngram.ts";
+import { qualityFor } from "../generate/quality.ts";
+import { generate } from "../generate/session.ts";
+import { fixed } from "../render/format.ts";
+import { StoreError } from "../store/schema.ts";
+import { deviceSpec } from "../trainer/session.ts";
+import { listen, randomUint32, writeErr, writeOut } from "./io.ts";
+import { observe, storeOf } from "./trainer.ts";
+
+export async function generateMain(a: GenerateArgs): Promise<number> {
+  if (a.help) {
+    writeOut(GENERATE_HELP);
+    return 0;
+  }
+  try {
+    const store = storeOf(a.runsDir, false);
+    let id: string;
+    if (a.run !== null) id = store.resolve(a.run);
+    else {
+      const done = store.list().find((r) => r.state?.status === "completed");
+      if (!done) {
+        throw new UsageError(
+          `no completed run in ${store.root} to sample from (name one with --run, or finish one with llm-sim train)`,
+        );
+      }
+      id = done.id;
+    }
+    const { meta } = observe(store, id);
+    const saved = store.checkpoints(id);
+    const step = a.checkpoint === "latest" ? saved.at(-1) ?? null : a.checkpoint;
+    if (step === null) {
+      throw new UsageError(
+        `run ${id} has no checkpoint yet: generate needs one (llm-sim status ${id})`,
+      );
+    }
+    if (!saved.includes(step)) {
+      throw new UsageError(
+        `run ${id} has no checkpoint at step ${step} (saved: ${
+          saved.map((s) => `step-${s}`).join(", ")
+        })`,
+      );
+    }
+    const m = store.checkpoint(id, step);
+    const loss = m.valLoss ?? m.loss;
+    if (loss === null) throw new UsageError(`checkpoint step-${step} of run ${id} records no loss`);
+    const preset = findModel(meta.config.model);
+    if (!preset) throw new UsageError(`run ${id} names an unknown model '${meta.config.model}'`);
+    const arch = preset.model.arch;
+    const gpu = deviceSpec(meta.device);
+    const quality = qualityFor(loss, arch.vocab);
+    const model = new NgramModel(CORPUS);
+    const seed = a.seed ?? randomUint32();
+    const promptTokens = model.encode(a.prompt).length;
+    const timing = {
+      prefillSeconds: prefillSeconds(arch, gpu, meta.precision, promptTokens, meta.device.count),
+      decodeSeconds: decodeSeconds(arch, gpu, meta.precision, meta.device.count),
+    };
+    const controller = new AbortController();
+    const off = [
+      listen("SIGINT", () => controller.abort()),
+      listen("SIGTERM", () => controller.abort()),
+    ];
+    const clock: Clock = a.json || a.pace.instant
+      ? new VirtualClock(Date.now(), {
+        signal: controller.signal,
+        wallNow: () => performance.now(),
+      })
+      : new RealClock({
+        speed: a.pace.speed,
+        startMs: Date.now(),
+        realNow: () => performance.now(),
+        signal: controller.signal,
+      });
+    let broken = false;
+    const write = (s: string) => {
+      if (!a.json && !broken && !writeOut(s)) {
+        broken = true; // | head: stop quietly
+        controller.abort();
+      }
+    };
+    if (!a.json) write(a.prompt);
+    try {
+      const r = await generate(
+        model,
+        quality,
+        {
+          prompt: a.prompt,
+          maxNewTokens: a.maxNewTokens,
+          temperature: a.temperature,
+          topK: a.topK,
+          topP: a.topP,
+          repetitionPenalty: a.repetitionPenalty,
+          seed,
+        },
+        timing,
+        { clock, write },
+      );
+      const device = `${meta.device.torchDevice} ${meta.device.name}`;
+      if (a.json) {
+        writeOut(
+          JSON.stringify({
+            run: id,
+            checkpoint: step,
+            loss,
+            quality: {
+              q: quality.q,
+              order: quality.order,
+              min_temperature: quality.minTemperature,
+            },
+            seed,
+            prompt: a.prompt,
+            text: r.text,
+            prompt_tokens: r.promptTokens,
+            tokens: r.tokens,
+            temperature: r.temperature,
+            prefill_s: r.prefillSeconds,
+            decode_s: r.decodeSeconds,
+            tokens_per_s: r.tokensPerSecond,
+            device,
+          }) + "\n",
+        );
+      } else {
+        write(
+          `\n\n[${r.tokens} tokens in ${fixed(r.decodeSeconds, 2)} s, ${
+            fixed(r.tokensPerSecond, 1)
+          } tokens/s` +
+            ` · prompt ${r.promptTokens} tokens in ${
+              fixed(r.prefillSeconds * 1000, 1)
+            } ms · ${device}` +
+            ` · ${id} step-${step}, loss ${fixed(loss, 2)} → ${quality.order}-gram, T ≥ ${
+              fixed(quality.minTemperature, 2)
+            }; seed ${seed}]\n`,
+        );
+      }
+      return 0;
+    } catch (e) {
+      if (e instanceof Interrupted) {
+        if (!broken) write("\n");
+        return broken ? 0 : 130;
+      }
+      throw e;
+    } finally {
+      for (const o of off) o();
+    }
+  } catch (e) {
+    if (e instanceof StoreError) {
+      writeErr(`llm-sim: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
