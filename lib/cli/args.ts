@@ -1,6 +1,7 @@
 /** The show's flags: a pure parse from argv to a ShowConfig; bad input throws UsageError. */
 import type { GpuSpec, ModelPreset } from "../data.ts";
 import type { Precision } from "../engine/types.ts";
+import { torchtitanTrains } from "../engine/scenario.ts";
 import { type Style, STYLES } from "../dialects/mod.ts";
 import { requireGpu, requireModel } from "./catalog.ts";
 import { UsageError } from "./errors.ts";
@@ -111,6 +112,11 @@ export function parseShowArgs(argv: string[]): ShowConfig {
   if (style === "nanogpt" && model && model.model.arch.style !== "gpt2") {
     throw new UsageError(
       `--style nanogpt trains GPT-2-shaped models only (gpt2, gpt2-medium, gpt2-large, gpt2-xl), not '${modelName}'`,
+    );
+  }
+  if (style === "torchtitan" && model && !torchtitanTrains(model.model)) {
+    throw new UsageError(
+      `--style torchtitan trains Llama models (llama-2-*, llama-3.x-*) and DeepSeek-V3 only, not '${modelName}'`,
     );
   }
   return {

@@ -11,7 +11,7 @@
  */
 import type { WarningSpec } from "../data.ts";
 import { largestLayerParams, paramCount, tensors } from "../engine/arch.ts";
-import type { ShardPlan } from "../engine/artifacts.ts";
+import { type ShardPlan, shardPlan } from "../engine/artifacts.ts";
 import type { OutOfMemory, RunEvent } from "../engine/events.ts";
 import { GIB } from "../engine/memory.ts";
 import type { CheckpointRecord, EvalRecord } from "../engine/run.ts";
@@ -20,6 +20,7 @@ import { pythonPaths } from "../phases/warnings.ts";
 import {
   bytesDecimal,
   commas,
+  ctime,
   fixed,
   humanDuration,
   pyFloat,
@@ -30,6 +31,7 @@ import {
 import { noise } from "../core/rng.ts";
 import type { Dialect, LiveState, LogWindow } from "./dialect.ts";
 import { childFailedBeats, faultBeats, oomBeats, restartBeats } from "./failures.ts";
+import { meter } from "./hf.ts";
 import { ncclInitBeats } from "./nccl.ts";
 import {
   argumentsDump,
@@ -38,6 +40,7 @@ import {
   datetimeLine,
   exitDurationMinutes,
   exitLine,
+  exitSlackMs,
   launchBeats,
   MEGATRON_DIR,
   megatronLaunchCommand,
@@ -220,7 +223,7 @@ function userConfig(ctx: RunContext): { [k: string]: Json } {
     cfg["fp16"] = {
       enabled: true,
       loss_scale: 0,
-      initial_scale_power: 32,
+      initial_scale_power: 16,
       loss_scale_window: 1000,
       hysteresis: 2,
       min_loss_scale: 1,
@@ -309,6 +312,10 @@ interface RunState {
   markMs: number;
   doneMarked: boolean;
   exited: boolean;
+  /** When the time limit was found crossed (after the last iteration), epoch ms. */
+  exitCheckMs: number;
+  /** When zero_to_fp32.py began writing its shards, epoch ms. */
+  exportStartMs: number;
 }
 
 export class DeepSpeedDialect implements Dialect {
@@ -355,6 +362,8 @@ export class DeepSpeedDialect implements Dialect {
         markMs: ctx.clock.now(),
         doneMarked: false,
         exited: false,
+        exitCheckMs: 0,
+        exportStartMs: 0,
       };
       s.skippedAt.set(c.startStep, s.skipped);
       this.#s = s;
@@ -863,7 +872,7 @@ export class DeepSpeedDialect implements Dialect {
       [
         "dynamic_loss_scale_args",
         fp16
-          ? "{'init_scale': 4294967296, 'scale_window': 1000, 'delayed_shift': 2, 'consecutive_hysteresis': False, 'min_scale': 1}"
+          ? "{'init_scale': 65536, 'scale_window': 1000, 'delayed_shift': 2, 'consecutive_hysteresis': False, 'min_scale': 1}"
           : "None",
       ],
       ["eigenvalue_enabled", "False"],
@@ -900,7 +909,7 @@ export class DeepSpeedDialect implements Dialect {
         "hybrid_engine",
         "enabled=False max_out_tokens=512 inference_tp_size=1 release_inference_cache=False pin_parameters=True tp_gather_partition_size=8",
       ],
-      ["initial_dynamic_scale", fp16 ? "4294967296" : "1"],
+      ["initial_dynamic_scale", fp16 ? "65536" : "1"],
       ["load_universal_checkpoint", "False"],
       ["loss_scale", fp16 ? "0" : "1.0"],
       ["memory_breakdown", "False"],
@@ -1126,7 +1135,7 @@ export class DeepSpeedDialect implements Dialect {
   data(ctx: RunContext): Beat[] {
     const c = ctx.cfg;
     if (isMds(ctx)) {
-      return [
+      const beats: Beat[] = [
         {
           wait: 20,
           text: ["> building train, validation, and test datasets ...", ...datasetTargetLines(ctx)]
@@ -1137,6 +1146,10 @@ export class DeepSpeedDialect implements Dialect {
         this.#beat(60, () => datetimeLine(ctx, "after dataloaders are built")),
         { wait: 10, text: "done with setup ..." },
       ];
+      // a window's time limit falls in its last iteration: building the index takes the slack
+      const untilTraining = [...beats, ...this.trainStart(ctx)].reduce((t, b) => t + b.wait, 0);
+      beats[2]!.wait += exitSlackMs(ctx, this.#state(ctx).processStartMs, untilTraining);
+      return beats;
     }
     const tok = megatronTokenizer(ctx);
     return [
@@ -1351,7 +1364,7 @@ export class DeepSpeedDialect implements Dialect {
     s.exited = true;
     return this.#beat(
       0,
-      () => exitLine(ctx, s.processStartMs),
+      () => exitLine(ctx, s.processStartMs, s.exitCheckMs),
     );
   }
 
@@ -1366,9 +1379,7 @@ export class DeepSpeedDialect implements Dialect {
             this.#log(
               ctx,
               "loss_scaler.py:183:update_scale",
-              `[deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted loss scale: ${
-                Math.round(e.attempted)
-              }, reducing to ${Math.round(e.reduced)}`,
+              overflowMessage(e),
             ),
         }];
       case "restart":
@@ -1497,6 +1508,7 @@ export class DeepSpeedDialect implements Dialect {
 
   windowEnd(ctx: RunContext): Beat[] {
     const s = this.#state(ctx);
+    s.exitCheckMs = ctx.clock.now();
     if (isMds(ctx)) {
       const saved = ctx.totals.lastCheckpoint === this.checkpointDir(ctx, ctx.sim.step);
       if (!saved || s.exited) return [];
@@ -1531,14 +1543,18 @@ export class DeepSpeedDialect implements Dialect {
     return beats;
   }
 
+  /** A ZeRO checkpoint exports through the `zero_to_fp32.py` DeepSpeed saves next to it. */
+  #zeroToFp32(ctx: RunContext): boolean {
+    return !isMds(ctx) && zeroStage(ctx) > 0;
+  }
+
   exportStart(ctx: RunContext, plan: ShardPlan): Beat[] {
     const c = ctx.cfg;
     const s = this.#state(ctx);
     const n = paramCount(c.arch);
     const tag = `global_step${ctx.sim.step}`;
-    const fp32Dir = `${siteRoot(ctx)}/${modelDirName(ctx)}-fp32`;
     const stage = zeroStage(ctx);
-    if (isMds(ctx) || stage === 0) {
+    if (!this.#zeroToFp32(ctx)) {
       return [{
         wait: ctx.physics.loadSeconds * 1000,
         text: `Converting ${c.site.checkpointDir}/${tag} to Hugging Face ${c.model.hfClass} (${
@@ -1546,11 +1562,14 @@ export class DeepSpeedDialect implements Dialect {
         }) in ${c.site.exportDir}`,
       }];
     }
+    // the script consolidates the fp32 master weights and writes them, as they are, in
+    // safetensors shards of at most 5 GB (huggingface_hub's split) into the directory it is
+    // given: no model class, no config, no tokenizer
     return [
       {
         wait: 0,
         text:
-          `$ cd ${c.site.checkpointDir} && python zero_to_fp32.py . ${fp32Dir} --safe_serialization`,
+          `$ cd ${c.site.checkpointDir} && python zero_to_fp32.py . ${c.site.exportDir} --safe_serialization`,
       },
       {
         wait: 1800,
@@ -1568,31 +1587,59 @@ export class DeepSpeedDialect implements Dialect {
       },
       {
         wait: ctx.physics.loadSeconds * 1000,
-        text: `Reconstructed ${stage === 3 ? "Trainable " : ""}fp32 state dict with ${
-          tensors(c.arch).length
-        } params ${n.total} elements`,
-      },
-      {
-        wait: 100,
-        text:
-          `Saving ${c.model.hfClass} in bfloat16 to ${c.site.exportDir} (${plan.shards.length} shard${
-            plan.shards.length > 1 ? "s" : ""
-          })`,
+        text: () => {
+          s.exportStartMs = ctx.clock.now();
+          return `Reconstructed ${stage === 3 ? "Trainable " : ""}fp32 state dict with ${
+            tensors(c.arch).length
+          } params ${n.total} elements`;
+        },
       },
     ];
   }
 
-  exportFile(_ctx: RunContext, name: string, bytes: number): string {
-    return `  ${name} (${bytesDecimal(bytes)})`;
+  exportFile(ctx: RunContext, name: string, bytes: number): string {
+    // zero_to_fp32.py prints only its progress bar; its files are listed when it is done
+    return this.#zeroToFp32(ctx) ? "" : `  ${name} (${bytesDecimal(bytes)})`;
   }
 
   exportDone(ctx: RunContext, plan: ShardPlan): Beat[] {
-    return [{
-      wait: 0,
-      text: `Saved ${plan.shards.length} weight file${plan.shards.length > 1 ? "s" : ""} (${
-        bytesDecimal(plan.totalSize)
-      }) to ${ctx.cfg.site.exportDir}`,
-    }];
+    const c = ctx.cfg;
+    if (!this.#zeroToFp32(ctx)) {
+      return [{
+        wait: 0,
+        text: `Saved ${plan.shards.length} weight file${plan.shards.length > 1 ? "s" : ""} (${
+          bytesDecimal(plan.totalSize)
+        }) to ${c.site.exportDir}`,
+      }];
+    }
+    const s = this.#state(ctx);
+    const fp32 = shardPlan(c.arch, 4);
+    // each shard at one node's safetensors write rate, the index after them
+    const written: number[] = [];
+    let t = s.exportStartMs;
+    for (const sh of fp32.shards) {
+      t += (sh.bytes / EXPORT_WRITE_BPS) * 1000 + 80;
+      written.push(t);
+    }
+    const seconds = (t - s.exportStartMs) / 1000;
+    const files = fp32.shards.map((sh, i) => ({ name: sh.name, bytes: sh.bytes, at: written[i]! }));
+    if (fp32.index) files.push({ ...fp32.index, at: t + 60 });
+    const n = fp32.shards.length;
+    return [
+      {
+        wait: Math.max(0, t - ctx.clock.now()),
+        text: () =>
+          meter(ctx, {
+            desc: "Saving checkpoint shards",
+            n,
+            total: n,
+            elapsed: seconds,
+            rate: n / seconds,
+          }),
+      },
+      { wait: 600, text: `$ ls -l ${c.site.exportDir}` },
+      { wait: 20, text: lsLong(files, c.site.user, ctx.tz) },
+    ];
   }
 
   summary(ctx: RunContext): string[] {
@@ -1608,15 +1655,29 @@ function scriptOf(ctx: RunContext): string {
 
 /**
  * Skipped (overflowed) steps before this session: an fp16 run walks its loss scale down from
- * 2^32 to the ceiling its gradients tolerate, then skips about once per scale window as the
- * scale grows back past it (the engine's dynamic loss scaling).
+ * 2^16 to the ceiling its gradients tolerate (one more overflow for the hysteresis), then
+ * skips twice per scale window as the scale grows back past it (hysteresis 2: the first
+ * overflow keeps the scale, the second halves it), as the engine's dynamic loss scaling does.
  */
 function priorSkipped(ctx: RunContext): number {
   const c = ctx.cfg;
   if (c.precision !== "fp16" || c.startStep === 0) return 0;
   const ceiling = ctx.sim.state().scaleCeiling;
-  const walk = Math.max(0, Math.round(32 - Math.log2(ceiling)));
-  return walk + Math.floor(Math.max(0, c.startStep - walk) / 1001);
+  const walk = Math.max(0, Math.round(16 - Math.log2(ceiling)));
+  const burst = walk > 0 ? walk + 1 : 0;
+  return burst + 2 * Math.floor(Math.max(0, c.startStep - burst) / 1002);
+}
+
+/**
+ * The loss scaler's overflow line (runtime/fp16/loss_scaler.py `update_scale`): with
+ * hysteresis left the scale stays and the hysteresis drops.
+ */
+export function overflowMessage(e: Extract<RunEvent, { kind: "overflow" }>): string {
+  const head = "[deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted loss scale: " +
+    Math.round(e.attempted);
+  return e.reduced === e.attempted && e.attempted > 1
+    ? `${head}, but hysteresis is 2. Reducing hysteresis to 1`
+    : `${head}, reducing to ${Math.round(e.reduced)}`;
 }
 
 /** Megatron-DeepSpeed's arguments (the BLOOM-era names), all from the config. */
@@ -1681,4 +1742,22 @@ function mdsArgs(ctx: RunContext): [string, ArgValue][] {
     ["world_size", c.gpus],
     ["zero_stage", zeroStage(ctx)],
   ];
+}
+
+/** Bytes per second one node writes safetensors at (as the export phase writes them). */
+const EXPORT_WRITE_BPS = 1.6e9;
+
+/** `ls -l` of freshly written files: 1K-block total, sizes right-aligned, C-locale order. */
+function lsLong(files: { name: string; bytes: number; at: number }[], user: string, tz: number) {
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const width = Math.max(...sorted.map((f) => String(f.bytes).length));
+  const blocks = sorted.reduce((k, f) => k + Math.ceil(f.bytes / 4096) * 4, 0);
+  return [
+    `total ${blocks}`,
+    ...sorted.map((f) =>
+      `-rw-r--r-- 1 ${user} ${user} ${String(f.bytes).padStart(width)} ${
+        ctime(f.at, tz).slice(4, 16)
+      } ${f.name}`
+    ),
+  ].join("\n");
 }

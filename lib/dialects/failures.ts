@@ -6,7 +6,7 @@
 import { WARNINGS } from "../data.ts";
 import type { OutOfMemory, RunEvent } from "../engine/events.ts";
 import type { Beat, RunContext } from "../phases/context.ts";
-import { fillWarning, pythonPaths } from "../phases/warnings.ts";
+import { agentPid, fillWarning, pythonPaths, workerPid } from "../phases/warnings.ts";
 import { fixed, glogParts } from "../render/format.ts";
 
 type Fault = Extract<RunEvent, { kind: "fault" }>;
@@ -15,15 +15,27 @@ type Restart = Extract<RunEvent, { kind: "restart" }>;
 /** torch/distributed/elastic/agent/server/api.py line of its INFO lines, by torch release. */
 const AGENT_LINE: Record<string, number> = { "2.4": 847, "2.5": 860, "2.6": 864, "2.7": 870 };
 
-/** One glog-style line of the torchrun agent: `I1126 10:12:31.123456 <pid> <path>:<line>] …`. */
-export function agentLine(ctx: RunContext, level: "I" | "W" | "E", path: string, msg: string) {
+/**
+ * One glog-style line of the torchrun agent of `node` (the first node's by default):
+ * `I1126 10:12:31.123456 <agent pid> <path>:<line>] …`.
+ */
+export function agentLine(
+  ctx: RunContext,
+  level: "I" | "W" | "E",
+  path: string,
+  msg: string,
+  node = 0,
+) {
   const now = ctx.clock.now();
   const g = glogParts(now, ctx.tz, Math.floor(now * 3.7) % 1000);
   const line = path === AGENT
     ? AGENT_LINE[ctx.cfg.site.torchVersion.split(".").slice(0, 2).join(".")] ?? 860
     : 869;
-  return `${level}${g.mmdd} ${g.hms} ${ctx.cfg.site.pid - 1} ${path}:${line}] ${msg}`;
+  return `${level}${g.mmdd} ${g.hms} ${agentPid(ctx, node)} ${path}:${line}] ${msg}`;
 }
+
+/** The fault that took the current worker group down, and when (for torchrun's report). */
+const LAST_FAULT = new WeakMap<RunContext, { fault: Fault; atMs: number; workers: number }>();
 
 const AGENT = "torch/distributed/elastic/agent/server/api.py";
 
@@ -38,20 +50,31 @@ export function faultBeats(ctx: RunContext, e: Fault): Beat[] {
       .replaceAll("Timeout(ms)=600000", `Timeout(ms)=${e.timeoutMs}`)
       .replaceAll("ran for 600081", `ran for ${e.timeoutMs + 81}`)
   );
+  const c = ctx.cfg;
+  LAST_FAULT.set(ctx, { fault: e, atMs: ctx.clock.now(), workers: ctx.totals.restarts });
+  // the hung rank's process aborts (its own agent reports it, in the lines above); the first
+  // node's agent then stops its local workers (the others, if the hung rank is one of them)
+  const local = Array.from({ length: Math.min(c.gpusPerNode, c.gpus) }, (_, r) => r)
+    .filter((r) => r !== e.rank);
   return [
     { wait: 0, text: () => watchdog.join("\n") },
     {
       wait: 900,
       text: () =>
-        agentLine(
-          ctx,
-          "W",
-          "torch/distributed/elastic/multiprocessing/api.py",
-          `Sending process ${ctx.cfg.site.pid + e.rank} closing signal SIGTERM`,
-        ),
+        local.map((r) =>
+          agentLine(
+            ctx,
+            "W",
+            "torch/distributed/elastic/multiprocessing/api.py",
+            `Sending process ${workerPid(ctx, r)} closing signal SIGTERM`,
+          )
+        ).join("\n"),
     },
   ];
 }
+
+/** How torchrun names a signal that killed a worker (`exitcode` is minus its number). */
+const SIGNALS: Record<number, string> = { 6: "SIGABRT", 9: "SIGKILL", 15: "SIGTERM" };
 
 /** The elastic agent restarting the worker group (`--max-restarts 3`). */
 export function restartBeats(ctx: RunContext, e: Restart): Beat[] {
@@ -159,25 +182,40 @@ export function oomBeats(
   return [{ wait: 0, text: lines.join("\n") }];
 }
 
-/** torchrun's closing report when a worker exits with an error and no restarts are left. */
+/**
+ * torchrun's closing report when a worker exits with an error and no restarts are left, by the
+ * agent of the failed worker's node: the rank whose watchdog took the group down (the last
+ * fault), or rank 0 for an error every rank raises (out of memory).
+ */
 export function childFailedBeats(ctx: RunContext, script: string, exitcode: number): Beat[] {
   const c = ctx.cfg;
-  const now = ctx.clock.now();
+  const last = LAST_FAULT.get(ctx);
+  const fault = last && last.workers === ctx.totals.restarts ? last : null;
+  const rank = fault ? fault.fault.rank : 0;
+  const node = Math.floor(rank / c.gpusPerNode);
+  const local = rank % c.gpusPerNode;
+  const pid = workerPid(ctx, rank);
+  const now = fault ? fault.atMs : ctx.clock.now();
   const g = glogParts(now, ctx.tz, 0);
   const day = new Date(now + ctx.tz * 60000).toISOString().slice(0, 10);
   const rule = "=".repeat(60);
   const dash = "-".repeat(60);
   const { python } = pythonPaths(ctx);
+  const signal = exitcode < 0 ? SIGNALS[-exitcode] : undefined;
   return [{
     wait: 1500,
     text: () =>
       [
-        agentLine(
-          ctx,
-          "E",
-          "torch/distributed/elastic/multiprocessing/api.py",
-          `failed (exitcode: ${exitcode}) local_rank: 0 (pid: ${c.site.pid}) of binary: ${python}`,
-        ),
+        // a fault's agent already reported the failed worker with the watchdog's lines
+        ...(fault ? [] : [
+          agentLine(
+            ctx,
+            "E",
+            "torch/distributed/elastic/multiprocessing/api.py",
+            `failed (exitcode: ${exitcode}) local_rank: ${local} (pid: ${pid}) of binary: ${python}`,
+            node,
+          ),
+        ]),
         "Traceback (most recent call last):",
         `  File "/usr/local/bin/torchrun", line 8, in <module>`,
         "    sys.exit(main())",
@@ -191,11 +229,13 @@ export function childFailedBeats(ctx: RunContext, script: string, exitcode: numb
         "Root Cause (first observed failure):",
         "[0]:",
         `  time      : ${day}_${g.hms.slice(0, 8)}`,
-        `  host      : ${ctx.host(0)}`,
-        `  rank      : 0 (local_rank: 0)`,
-        `  exitcode  : ${exitcode} (pid: ${c.site.pid})`,
+        `  host      : ${ctx.host(node)}`,
+        `  rank      : ${rank} (local_rank: ${local})`,
+        `  exitcode  : ${exitcode} (pid: ${pid})`,
         "  error_file: <N/A>",
-        "  traceback : To enable traceback see: https://pytorch.org/docs/stable/elastic/errors.html",
+        signal
+          ? `  traceback : Signal ${-exitcode} (${signal}) received by PID ${pid}`
+          : "  traceback : To enable traceback see: https://pytorch.org/docs/stable/elastic/errors.html",
         rule,
       ].join("\n"),
   }];

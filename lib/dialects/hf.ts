@@ -286,6 +286,9 @@ export function savedFileMessage(
   }
 }
 
+/** What `save_pretrained` writes (and logs) first: the model's configurations. */
+export const CONFIG_FILES: readonly string[] = ["config.json", "generation_config.json"];
+
 /** Line numbers of the logging calls in the transformers release the run claims. */
 const LN = {
   config: 677,
@@ -405,7 +408,6 @@ export class HfDialect implements Dialect {
   #trainStart = 0;
   /** Sum of step losses since this process started (`_total_loss_scalar`). */
   #lossSum = 0;
-  #epoch = 0;
   #ckpts: string[] = [];
   #best: { dir: string; loss: number } | null = null;
   #lastEval: EvalRecord | null = null;
@@ -1138,7 +1140,6 @@ export class HfDialect implements Dialect {
     const k = stepConstants(ctx);
     const r = w.last;
     this.#lossSum += w.meanLoss * w.steps;
-    this.#epoch = r.epochFloat;
     return "{'loss': " + pyRound(w.meanLoss, 4) + ", 'grad_norm': " +
       gradNormRepr(r.gradNorm, k.bf16, r.skipped) + ", 'learning_rate': " + pyFloat(r.lr) +
       ", 'epoch': " + pyRound(r.epochFloat, 2) + "}";
@@ -1470,7 +1471,9 @@ export class HfDialect implements Dialect {
       samplesPerSecond: samples / runtime,
       stepsPerSecond: c.totalSteps / runtime,
       trainLoss: this.#lossSum / step,
-      epoch: this.#epoch,
+      // state.epoch after the last step, from the samples the engine consumed (an eval or a
+      // save can follow the last logged window)
+      epoch: c.samplesPerEpoch > 0 ? ctx.sim.samples / c.samplesPerEpoch : 0,
       flos,
       samples: c.kind === "finetune" ? c.samplesPerEpoch : c.totalSteps * c.globalBatch,
     };
@@ -1522,12 +1525,19 @@ export class HfDialect implements Dialect {
 
   // ----- export ----------------------------------------------------------------------------
 
-  exportStart(ctx: RunContext, _plan: ShardPlan): Beat[] {
+  exportStart(ctx: RunContext, plan: ShardPlan): Beat[] {
     const dir = ctx.cfg.site.exportDir;
     return [
       this.#b(
         300,
         () => this.#tf(ctx, "trainer.py", LN.saveCheckpoint, `Saving model checkpoint to ${dir}`),
+      ),
+      // save_pretrained writes the configuration before the weights
+      ...CONFIG_FILES.map((name) =>
+        this.#b(10, () => {
+          const m = savedFileMessage(name, dir, plan.shards.length)!;
+          return this.#tf(ctx, m[0], m[1], m[2]);
+        })
       ),
     ];
   }
@@ -1535,6 +1545,7 @@ export class HfDialect implements Dialect {
   exportFile(ctx: RunContext, name: string, bytes: number): string {
     const c = ctx.cfg;
     const dir = c.site.exportDir;
+    if (CONFIG_FILES.includes(name)) return ""; // logged before the weights
     const shards = shardPlan(c.arch, c.precision === "fp32" ? 4 : 2).shards.length;
     const m = savedFileMessage(name, dir, shards);
     if (m) return this.#tf(ctx, m[0], m[1], m[2]);

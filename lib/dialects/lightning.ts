@@ -22,6 +22,7 @@ import { paint } from "../term/ansi.ts";
 import type { Dialect, LiveState, LogWindow } from "./dialect.ts";
 import { childFailedBeats, faultBeats, oomBeats, restartBeats } from "./failures.ts";
 import {
+  CONFIG_FILES,
   dataArg,
   evalShape,
   gradNormRepr,
@@ -44,6 +45,15 @@ export function humanCount(n: number): string {
   const i = groups - 1;
   if (i < 1 || x >= 100) return `${commas(Math.floor(x))} ${labels[i]}`;
   return `${fixed(x, 1)} ${labels[i]}`;
+}
+
+/** `max_time` as Lightning reads it: `DD:HH:MM:SS`. */
+function maxTime(seconds: number): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return `${two(d)}:${two(h)}:${two(m)}:${two(seconds % 60)}`;
 }
 
 /** Python `f"{x:,.3f}"`. */
@@ -123,10 +133,21 @@ function stepConstants(ctx: RunContext): StepConstants {
   return k;
 }
 
+/** `Trainer(max_time=…)` of a window: the limit, and the wait that lands it mid-step. */
+interface TimeLimit {
+  ctx: RunContext;
+  seconds: number;
+  /** Ms between the Timer's start and the first batch (the dataloader's workers start). */
+  slackMs: number;
+}
+
 export class LightningDialect implements Dialect {
   readonly name = "lightning";
   /** Clock when `fit` began its first epoch in this process. */
   #fitStart = 0;
+  #limit: TimeLimit | null = null;
+  /** When the Timer callback last checked the time (after the window's last batch). */
+  #timerCheck = 0;
   /** Clock when the current epoch's bar was reset. */
   #epochStart = 0;
   /** Epochs whose final bar is in the log. */
@@ -196,12 +217,34 @@ export class LightningDialect implements Dialect {
 
   // ----- launch ----------------------------------------------------------------------------
 
+  /**
+   * The Timer callback checks `time_elapsed >= max_time` after every training batch, the
+   * elapsed time counted from `on_train_start` (validation and saves included): a window that
+   * ends at its last step has a limit that step crosses. The engine forecasts the steps,
+   * validations and saves; the limit is the whole second after the middle of the last step,
+   * and the dataloader start takes the fraction of a second that puts it there.
+   */
+  #timeLimit(ctx: RunContext): TimeLimit | null {
+    const c = ctx.cfg;
+    if (c.kind === "finetune" || c.endStep >= c.totalSteps) return null;
+    if (this.#limit?.ctx === ctx) return this.#limit;
+    let elapsed = 0, before = 0, pending = 0;
+    for (const f of ctx.sim.forecast()) {
+      before = elapsed;
+      elapsed += pending + f.stepMs; // checked at the end of the batch, before its eval/save
+      pending = f.evalMs + f.saveMs;
+    }
+    const mid = (before + elapsed) / 2;
+    const seconds = Math.max(1, Math.ceil(mid / 1000));
+    this.#limit = { ctx, seconds, slackMs: Math.max(0, seconds * 1000 - mid) };
+    return this.#limit;
+  }
+
   /** The Hydra overrides on the command line, grouped as they are typed. */
   #overrides(ctx: RunContext): string[] {
     const c = ctx.cfg;
     const ga = gradAccumulation(ctx);
     const data = dataArg(ctx);
-    const window = (c.endStep - c.startStep) * ctx.physics.candidate.perf.stepSeconds;
     return [
       `experiment=${c.kind === "finetune" ? "sft" : "pretrain"}_${c.model.id}`,
       `model.pretrained_model_name_or_path=${modelPath(ctx)}`,
@@ -213,9 +256,9 @@ export class LightningDialect implements Dialect {
       `trainer.precision=${this.#precision(ctx)} trainer.accumulate_grad_batches=${ga}`,
       c.kind === "finetune"
         ? `trainer.max_epochs=${c.epochs}`
-        : `trainer.max_steps=${c.totalSteps} +trainer.max_time=00:00:${
-          String(Math.max(1, Math.floor(window / 60))).padStart(2, "0")
-        }:00`,
+        : `trainer.max_steps=${c.totalSteps}${
+          this.#timeLimit(ctx) ? ` +trainer.max_time=${maxTime(this.#timeLimit(ctx)!.seconds)}` : ""
+        }`,
       `trainer.val_check_interval=${
         c.evalInterval * ga
       } trainer.log_every_n_steps=${c.logInterval}`,
@@ -466,7 +509,10 @@ export class LightningDialect implements Dialect {
 
   trainStart(ctx: RunContext): Beat[] {
     this.#lastVal = null;
-    return this.#fitStartBeats(ctx, ctx.cfg.startStep, 300);
+    const beats = this.#fitStartBeats(ctx, ctx.cfg.startStep, 300);
+    // the Timer starts before the training dataloader's workers do
+    const slack = this.#timeLimit(ctx)?.slackMs ?? 0;
+    return slack > 0 ? [...beats, { wait: slack, text: "" }] : beats;
   }
 
   #postfix(ctx: RunContext): string {
@@ -501,6 +547,7 @@ export class LightningDialect implements Dialect {
     const k = stepConstants(ctx);
     const r = w.last;
     const now = ctx.clock.now();
+    this.#timerCheck = now; // the Timer checks after every batch; this one may be the last
     this.#lastLoss = r.loss;
     let before = "";
     let after = "";
@@ -571,7 +618,8 @@ export class LightningDialect implements Dialect {
       n,
       total: iters,
       elapsed,
-      rate: iters / ctx.physics.evalSeconds,
+      // this validation's own pace (its duration varies a little from one to the next)
+      rate: n > 0 && elapsed > 0 ? n / elapsed : iters / ctx.physics.evalSeconds,
       rateNoInverse: true,
     };
   }
@@ -808,7 +856,7 @@ export class LightningDialect implements Dialect {
       wait: 0,
       text: () =>
         `Time limit reached. Elapsed time is ${
-          pyTimedelta((ctx.clock.now() - this.#fitStart) / 1000)
+          pyTimedelta((this.#timerCheck - this.#fitStart) / 1000)
         }. Signaling Trainer to stop.`,
     }];
   }
@@ -835,8 +883,9 @@ export class LightningDialect implements Dialect {
 
   // ----- export ----------------------------------------------------------------------------
 
-  exportStart(ctx: RunContext, _plan: ShardPlan): Beat[] {
+  exportStart(ctx: RunContext, plan: ShardPlan): Beat[] {
     const from = this.#best?.path ?? this.#lastCkpt(ctx);
+    const dir = ctx.cfg.site.exportDir;
     return [
       this.#b(
         400,
@@ -844,15 +893,21 @@ export class LightningDialect implements Dialect {
           this.#log(
             ctx,
             "src.utils.export",
-            `Converting ${from} to Hugging Face format in ${ctx.cfg.site.exportDir}`,
+            `Converting ${from} to Hugging Face format in ${dir}`,
           ),
       ),
+      // save_pretrained writes the configuration before the weights
+      ...CONFIG_FILES.map((name) => ({
+        wait: 10,
+        text: savedFileMessage(name, dir, plan.shards.length)![2],
+      })),
     ];
   }
 
   exportFile(ctx: RunContext, name: string, bytes: number): string {
     const c = ctx.cfg;
     const dir = c.site.exportDir;
+    if (CONFIG_FILES.includes(name)) return ""; // logged before the weights
     const shards = shardPlan(c.arch, c.precision === "fp32" ? 4 : 2).shards.length;
     const m = savedFileMessage(name, dir, shards);
     // the export util turns transformers' logging up to INFO: its records print bare

@@ -83,6 +83,15 @@ export function rankSkewMs(ctx: RunContext): number {
   return 0.01 + 0.004 * Math.log2(Math.max(1, ctx.cfg.gpus));
 }
 
+/**
+ * Spread of the save timer across ranks: it starts and stops on barriers, so the ranks differ
+ * only by when each left them, a little more on some saves than others (0.02–1.5 ms).
+ */
+function saveSkewMs(ctx: RunContext, step: number): number {
+  const u = (noise(ctx.cfg.seed, 0x5a7e, step) + 1) / 2;
+  return rankSkewMs(ctx) * (2 + 18 * u);
+}
+
 /** `evaluate_and_print_results`: the loss line framed by dashes one longer than it. */
 export function validationFrame(prefix: string, loss: number): string {
   const s = " validation loss at " + prefix + " | lm loss value: " + sciE(loss, 6) +
@@ -311,20 +320,73 @@ export function pretrainedDir(ctx: RunContext): string {
   return `${siteRoot(ctx)}/${modelDirName(ctx)}-mcore-tp${l.tp}-pp${l.pp}`;
 }
 
+/** How a window onto a longer run meets its `--exit-duration-in-mins`. */
+interface ExitPlan {
+  minutes: number;
+  /**
+   * Ms from the start of training to the time-limit checks after the last step and the one
+   * before (after that step's validation and save, where the check sits in `train()`).
+   */
+  last: number;
+  beforeLast: number;
+}
+
+const EXIT_PLANS = new WeakMap<RunContext, ExitPlan | null>();
+
+/** Slack the launch-time estimate of the set-up keeps, so the data set-up can absorb it. */
+const EXIT_MARGIN_MS = 3000;
+
 /**
- * `--exit-duration-in-mins` of a job that is a window onto a longer run: the whole minutes its
- * allocation gives training, estimated from the engine's set-up, step, eval and save times.
+ * The time limit of a window: Megatron checks `train_time > exit_duration_in_mins` after every
+ * iteration (`train_time` from the process start), so a window that ends at step `endStep` has
+ * a limit its last iteration crosses. The engine forecasts the training part exactly; the
+ * set-up is estimated here, and `exitSlackMs` stretches the data set-up to land the limit in the
+ * middle of the last iteration.
+ */
+function exitPlan(ctx: RunContext): ExitPlan | null {
+  if (EXIT_PLANS.has(ctx)) return EXIT_PLANS.get(ctx)!;
+  const c = ctx.cfg;
+  let plan: ExitPlan | null = null;
+  if (c.endStep < c.totalSteps) {
+    const p = ctx.physics;
+    let last = 0, beforeLast = 0;
+    for (const f of ctx.sim.forecast()) {
+      beforeLast = last;
+      last += f.stepMs + f.evalMs + f.saveMs;
+    }
+    const setup = (p.ncclInitSeconds + p.buildSeconds + p.loadSeconds + p.dataSeconds + 3) * 1000;
+    const minutes = Math.max(1, Math.ceil((setup + last + EXIT_MARGIN_MS) / 60_000));
+    plan = { minutes, last, beforeLast };
+  }
+  EXIT_PLANS.set(ctx, plan);
+  return plan;
+}
+
+/**
+ * `--exit-duration-in-mins` of a job that is a window onto a longer run (null for a run that
+ * goes to its last step).
  */
 export function exitDurationMinutes(ctx: RunContext): number | null {
-  const c = ctx.cfg;
-  const p = ctx.physics;
-  if (c.endStep >= c.totalSteps) return null;
-  const steps = c.endStep - c.startStep;
-  const count = (every: number) => Math.floor(c.endStep / every) - Math.floor(c.startStep / every);
-  const seconds = p.ncclInitSeconds + p.buildSeconds + p.loadSeconds + p.dataSeconds + 3 +
-    steps * p.candidate.perf.stepSeconds + count(c.evalInterval) * p.evalSeconds +
-    count(c.saveInterval) * p.checkpointSeconds;
-  return Math.max(1, Math.floor(seconds / 60));
+  return exitPlan(ctx)?.minutes ?? null;
+}
+
+/**
+ * Extra ms the data set-up takes so the time limit falls in the middle of the window's last
+ * iteration: `trainsInMs` is how long from now until the first iteration starts without it.
+ */
+export function exitSlackMs(ctx: RunContext, processStartMs: number, trainsInMs: number): number {
+  const plan = exitPlan(ctx);
+  if (!plan) return 0;
+  const start = ctx.clock.now() + trainsInMs - processStartMs;
+  return Math.max(0, plan.minutes * 60_000 - start - (plan.last + plan.beforeLast) / 2);
+}
+
+/**
+ * `--distributed-timeout-minutes` (default 10): the process groups' timeout, after which the
+ * NCCL watchdog takes a hung job down; a flaky cluster's jobs fail fast (one minute).
+ */
+function timeoutMinutes(ctx: RunContext): number {
+  return Math.max(1, Math.round(ctx.rates.watchdogMs / 60_000));
 }
 
 function lrDecayStyle(ctx: RunContext): string {
@@ -391,7 +453,7 @@ function megatronArgs(ctx: RunContext): [string, ArgValue][] {
     ["deterministic_mode", false],
     ["distribute_saved_activations", false],
     ["distributed_backend", "nccl"],
-    ["distributed_timeout_minutes", 10],
+    ["distributed_timeout_minutes", timeoutMinutes(ctx)],
     ["empty_unused_memory_level", 0],
     ["encoder_num_layers", a.layers],
     ["encoder_seq_length", c.seqLen],
@@ -676,6 +738,7 @@ function launchArgs(ctx: RunContext): string {
     "--ckpt-format torch_dist",
   );
   if (c.kind === "finetune") f.push(`--pretrained-checkpoint ${pretrainedDir(ctx)}`);
+  if (timeoutMinutes(ctx) !== 10) f.push(`--distributed-timeout-minutes ${timeoutMinutes(ctx)}`);
   const exit = exitDurationMinutes(ctx);
   if (exit !== null) f.push(`--exit-duration-in-mins ${exit}`);
   f.push(`--tensorboard-dir ${c.site.checkpointDir}/tensorboard`, `--seed ${c.seed}`);
@@ -756,13 +819,18 @@ interface RunState {
   doneMarked: boolean;
   /** The time-limit exit line was printed. */
   exited: boolean;
+  /** When the time limit was found crossed (after the last iteration), epoch ms. */
+  exitCheckMs: number;
 }
 
-/** `--exit-duration-in-mins` reached: the line Megatron prints before it exits. */
-export function exitLine(ctx: RunContext, processStartMs: number): string {
+/**
+ * `--exit-duration-in-mins` reached: the line Megatron prints before it exits, after the save,
+ * with the `train_time` it measured at the check (`checkMs`).
+ */
+export function exitLine(ctx: RunContext, processStartMs: number, checkMs: number): string {
   return datetimeLine(
     ctx,
-    `exiting program after ${pyFloat((ctx.clock.now() - processStartMs) / 60000)} minutes`,
+    `exiting program after ${pyFloat((checkMs - processStartMs) / 60000)} minutes`,
   );
 }
 
@@ -778,7 +846,7 @@ export class MegatronDialect implements Dialect {
         ctx,
         k: {
           ofTotal: "/" + padLeft(String(c.totalSteps), 8) + " | consumed samples: ",
-          gbsPart: " | global batch size: " + padLeft(String(c.globalBatch), 5) + " | lm loss: ",
+          gbsPart: " | global batch size: " + padLeft(String(c.globalBatch), 5) + " |",
           tokensPerStep: c.globalBatch * c.seqLen,
           flopsPerToken: ctx.physics.candidate.perf.flopsPerToken,
           gpus: c.gpus,
@@ -791,6 +859,7 @@ export class MegatronDialect implements Dialect {
         dataStartMs: ctx.clock.now(),
         doneMarked: false,
         exited: false,
+        exitCheckMs: 0,
       };
       this.#s = s;
     }
@@ -1006,7 +1075,7 @@ export class MegatronDialect implements Dialect {
   data(ctx: RunContext): Beat[] {
     const s = this.#state(ctx);
     const skew = rankSkewMs(ctx);
-    return [
+    const beats: Beat[] = [
       this.#line(20, () => {
         s.dataStartMs = ctx.clock.now();
         return ["> building train, validation, and test datasets ...", ...datasetTargetLines(ctx)]
@@ -1023,6 +1092,10 @@ export class MegatronDialect implements Dialect {
         ]);
       }),
     ];
+    // a window's time limit falls in its last iteration: building the index takes the slack
+    const untilTraining = [...beats, ...this.trainStart(ctx)].reduce((t, b) => t + b.wait, 0);
+    beats[2]!.wait += exitSlackMs(ctx, s.processStartMs, untilTraining);
+    return beats;
   }
 
   trainStart(ctx: RunContext): Beat[] {
@@ -1047,9 +1120,14 @@ export class MegatronDialect implements Dialect {
       padLeft(String(r.step), 8) + k.ofTotal + padLeft(String(r.samples), 12) +
       " | elapsed time per iteration (ms): " + fixed(ms, 1) +
       " | throughput per GPU (TFLOP/s/GPU): " + fixed(tflops, 1) + " | learning rate: " +
-      sciE(r.lr, 6) + k.gbsPart + sciE(w.meanLoss, 6) + " | loss scale: " +
-      fixed(r.lossScale, 1) + " | grad norm: " + fixed(r.gradNorm, 3) +
-      " | number of skipped iterations: " + padLeft(String(w.skipped), 3) +
+      sciE(r.lr, 6) + k.gbsPart +
+      // training_log averages the loss over the advanced (not skipped) iterations and prints
+      // it only when positive: a window of skipped iterations has none; an overflowed
+      // iteration returns no grad norm (None), so the field is left out
+      (w.skipped < w.steps ? " lm loss: " + sciE(w.meanLoss, 6) + " |" : "") + " loss scale: " +
+      fixed(r.lossScale, 1) + " |" +
+      (r.skipped ? "" : " grad norm: " + fixed(r.gradNorm, 3) + " |") +
+      " number of skipped iterations: " + padLeft(String(w.skipped), 3) +
       " | number of nan iterations:   0 |";
     if (s.memoryReported) return line;
     // after the first log of a process (the optimizer state exists by then): rank 0's estimate
@@ -1111,7 +1189,7 @@ export class MegatronDialect implements Dialect {
         text: `  successfully saved checkpoint from iteration ${
           padLeft(String(c.step), 7)
         } to ${ctx.cfg.site.checkpointDir}\n${
-          timersBlock([["save-checkpoint", ms - rankSkewMs(ctx), ms]])
+          timersBlock([["save-checkpoint", ms - saveSkewMs(ctx, c.step), ms]])
         }`,
       },
     ];
@@ -1125,7 +1203,7 @@ export class MegatronDialect implements Dialect {
     s.exited = true;
     return this.#line(
       0,
-      () => exitLine(ctx, s.processStartMs),
+      () => exitLine(ctx, s.processStartMs, s.exitCheckMs),
     );
   }
 
@@ -1228,6 +1306,7 @@ export class MegatronDialect implements Dialect {
 
   windowEnd(ctx: RunContext): Beat[] {
     const s = this.#state(ctx);
+    s.exitCheckMs = ctx.clock.now();
     // the time limit is checked after the save of that iteration: if this step was just saved,
     // exit now; otherwise the final save comes first and prints the exit line after it
     const saved = ctx.totals.lastCheckpoint === this.checkpointDir(ctx, ctx.sim.step);

@@ -99,11 +99,12 @@ interface RunState {
   /** `running_mfu`, −1 until the process has run 5 iterations. */
   running: number;
   /**
-   * train.py prints the 0-based iter_num of the iteration it just ran. Logging every iteration,
-   * engine step k is iter k−1 (so "step 50" evals follow "iter 49", as in nanoGPT); logging every
-   * L > 1 iterations, the engine's windows end at multiples of L, printed as they are.
+   * Clock and engine step when this process's current iteration began its top of loop: train.py
+   * takes `dt` from the end of the previous iteration, so an iteration that starts with an
+   * evaluation and a save (or the process's first) counts them in its `time`.
    */
-  iterOffset: number;
+  topMs: number;
+  topStep: number;
   /** FLOPs one GPU does per iteration in estimate_mfu's count, ÷ 312e12. */
   mfuPerSecond: number;
 }
@@ -121,7 +122,8 @@ export class NanoGptDialect implements Dialect {
         ctx,
         local: 0,
         running: -1,
-        iterOffset: c.logInterval === 1 ? 1 : 0,
+        topMs: ctx.clock.now(),
+        topStep: -1,
         mfuPerSecond: (nanoFlopsPerToken(c.arch, c.seqLen) * perGpuTokens) / NANOGPT_PEAK,
       };
       this.#s = s;
@@ -389,20 +391,37 @@ export class NanoGptDialect implements Dialect {
   }
 
   trainStart(ctx: RunContext): Beat[] {
-    this.#state(ctx);
+    this.#top(ctx); // t0 = time.time() just before the loop, whose first top may evaluate
     return this.#startEval(ctx, ctx.cfg.startStep);
+  }
+
+  /** The loop's top: `dt` of the next iteration runs from here. */
+  #top(ctx: RunContext, step = ctx.sim.step): void {
+    const s = this.#state(ctx);
+    s.topMs = ctx.clock.now();
+    s.topStep = step;
+  }
+
+  /**
+   * Engine step k is iteration iter_num = k − 1 (0-based; the eval at the top of iteration k
+   * sees k updates, so "step 100: …" comes before "iter 100: …"). train.py logs when
+   * `iter_num % log_interval == 0` (iteration 0 always), and nothing else, not even the last.
+   */
+  logsAt(ctx: RunContext, step: number): boolean {
+    return (step - 1) % ctx.cfg.logInterval === 0;
   }
 
   stepLog(ctx: RunContext, w: LogWindow): string {
     const s = this.#state(ctx);
+    const r = w.last;
     s.local += w.steps;
-    const ms = w.meanStepMs;
+    // this one iteration's dt: its step, plus the eval and the save at its top if it had them
+    const dt = s.topStep === r.step - 1 ? ctx.clock.now() - s.topMs : r.stepMs;
     if (s.local - 1 >= 5) {
-      const mfu = (s.mfuPerSecond * 1000) / ms;
+      const mfu = (s.mfuPerSecond * 1000) / dt;
       s.running = s.running === -1 ? mfu : 0.9 * s.running + 0.1 * mfu;
     }
-    return "iter " + (w.last.step - s.iterOffset) + ": loss " + fixed(w.last.loss, 4) + ", time " +
-      fixed(ms, 2) +
+    return "iter " + (r.step - 1) + ": loss " + fixed(r.loss, 4) + ", time " + fixed(dt, 2) +
       "ms, mfu " + fixed(s.running * 100, 2) + "%";
   }
 
@@ -410,7 +429,8 @@ export class NanoGptDialect implements Dialect {
     return []; // nanoGPT prints no progress bar
   }
 
-  evalStart(_ctx: RunContext): Beat[] {
+  evalStart(ctx: RunContext): Beat[] {
+    this.#top(ctx); // the evaluation opens the next iteration
     return [];
   }
 
@@ -459,6 +479,8 @@ export class NanoGptDialect implements Dialect {
           },
           ...this.#optimizer(ctx),
           ...this.#ddp(ctx),
+          // the new process's t0 (the engine goes back to the checkpoint once these are out)
+          { wait: 0, text: () => (this.#top(ctx, e.fromStep), "") },
           ...this.#startEval(ctx, e.fromStep),
         ];
       }

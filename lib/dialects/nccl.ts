@@ -6,7 +6,7 @@
 import { WARNINGS } from "../data.ts";
 import { noise } from "../core/rng.ts";
 import type { Beat, RunContext } from "../phases/context.ts";
-import { fillWarning } from "../phases/warnings.ts";
+import { fillWarning, workerPid } from "../phases/warnings.ts";
 
 function hex(seed: number, a: number, digits: number): string {
   let s = "";
@@ -41,9 +41,55 @@ function channels(ctx: RunContext): { coll: number; nvls: number; p2p: number; p
   return { coll: 16, nvls: 0, p2p: 32, perPeer: 8 };
 }
 
+function two(n: number): string {
+  return String(n).padStart(2, "0");
+}
+
+/** NCCL's `dumpLine`: a 128-byte buffer holds the prefix and 28 four-column ranks at most. */
+const RING_SHOWN = 28;
+
+/**
+ * Ring `k` as rank 0 sees it: it walks its own node first (ascending on even channels,
+ * descending on odd ones), then every other node from the GPU nearest that channel's NIC, and
+ * back. `shown` is what the ring line prints; `next`/`prev` are rank 0's neighbours.
+ */
+function ringOf(k: number, gpus: number, perNode: number) {
+  const nodes = Math.ceil(gpus / perNode);
+  const localAt = (node: number, i: number) => {
+    const start = node === 0 ? 0 : k % perNode;
+    const step = k % 2 === 0 ? i : perNode - i;
+    return node * perNode + ((start + step) % perNode);
+  };
+  const rankAt = (i: number) => localAt(Math.floor(i / perNode), i % perNode);
+  const shown = Array.from({ length: Math.min(gpus, RING_SHOWN) }, (_, i) => rankAt(i));
+  return { shown, next: rankAt(1 % gpus), prev: rankAt(gpus - 1), nodes };
+}
+
+/**
+ * Rank 0's place in tree `k` (`down0/down1/down2->0->up`, -1 for none): the head of a chain
+ * through its node; across nodes NCCL's double binary tree makes it the root of one tree (the
+ * first node's child below it) and a leaf under that node in the other.
+ */
+function treeOf(k: number, nodes: number, perNode: number): string {
+  const [down, up] = treeLinks(k, nodes, perNode);
+  return `${down[0] ?? -1}/${down[1] ?? -1}/-1->0->${up}`;
+}
+
+function treeLinks(k: number, nodes: number, perNode: number): [number[], number] {
+  const down = perNode > 1 ? [1] : [];
+  if (nodes === 1) return [down, -1];
+  return k % 2 === 0 ? [[...down, perNode], -1] : [down, perNode];
+}
+
+/** The ranks rank 0 connects to in tree `k`. */
+function treePeers(k: number, nodes: number, perNode: number): number[] {
+  const [down, up] = treeLinks(k, nodes, perNode);
+  return up >= 0 ? [...down, up] : down;
+}
+
 export function ncclPrefix(ctx: RunContext, rank: number, thread: "main" | "init"): string {
   const c = ctx.cfg;
-  const pid = c.site.pid + rank;
+  const pid = workerPid(ctx, rank);
   const tid = thread === "main" ? pid : pid + 187 + (rank % 7);
   return `${ctx.host(Math.floor(rank / c.gpusPerNode))}:${pid}:${tid} [${rank % c.gpusPerNode}]`;
 }
@@ -59,8 +105,10 @@ export function ncclInitBeats(ctx: RunContext): Beat[] {
   const ip = nodeIp(ctx, 0);
   const driver = c.gpu.cuda.split(".").map(Number);
   const driverVersion = (driver[0] ?? 12) * 1000 + (driver[1] ?? 0) * 10;
-  const comm = `0x${hex(seed, 1, 12)}`;
-  const commId = `0x${hex(seed, 2, 16)}`;
+  // a restarted worker group is new processes with a new communicator: new address, new id
+  const gen = ctx.totals.restarts * 1000;
+  const comm = `0x${hex(seed, 1 + gen, 12)}`;
+  const commId = `0x${hex(seed, 2 + gen, 16)}`;
   const busId = `${c.gpu.busIds[0] ?? "18"}000`;
   const nics = Array.from(
     { length: c.gpu.nic.perNode },
@@ -95,14 +143,52 @@ export function ncclInitBeats(ctx: RunContext): Beat[] {
     init +
       `comm ${comm} rank 0 nRanks ${c.gpus} nNodes ${c.nodes} localRanks ${c.gpusPerNode} localRank 0 MNNVL 0`,
   );
-  if (c.gpus <= 16) {
-    const ring = Array.from({ length: c.gpus }, (_, r) => String(r).padStart(4)).join("");
-    lines.push(init + `Channel 00/${String(ch.coll).padStart(2, "0")} :${ring}`);
-  }
+  // rank 0's view of the topology: every ring (NCCL prints at most 28 ranks of each), its
+  // trees, then the connections it sets up to its neighbours on every channel
+  const rings = Array.from({ length: ch.coll }, (_, k) => ringOf(k, c.gpus, c.gpusPerNode));
+  rings.forEach((r, k) => {
+    const head = `Channel ${two(k)}/${two(ch.coll)} :`;
+    lines.push(init + head + r.shown.map((x) => String(x).padStart(4)).join(""));
+  });
   lines.push(
-    init + `P2P Chunksize set to ${c.nodes > 1 ? 131072 : 524288}`,
-    init + "Connected all rings",
+    init + "Trees" + rings.map((_, k) => ` [${k}] ${treeOf(k, c.nodes, c.gpusPerNode)}`).join(""),
+  );
+  lines.push(init + `P2P Chunksize set to ${c.nodes > 1 ? 131072 : 524288}`);
+  const at = (r: number) => `${r}[${r % c.gpusPerNode}]`;
+  const local = (peer: number) => Math.floor(peer / c.gpusPerNode) === 0;
+  const nvlink = c.gpu.nvlinkGBps > 0;
+  const [major = 2, minor = 0] = c.site.ncclVersion.split(".").map(Number);
+  const p2p = !nvlink
+    ? "SHM/direct/direct"
+    : major > 2 || minor >= 19
+    ? "P2P/CUMEM/read"
+    : "P2P/IPC/read";
+  const net = (k: number) =>
+    ib || c.gpu.nic.kind === "RoCE"
+      ? `NET/IB/${k % Math.min(2, c.gpu.nic.perNode)}/GDRDMA`
+      : `NET/Socket/${k % Math.min(2, c.gpu.nic.perNode)}`;
+  // both directions with a peer: NET logs each side, P2P only the send (its peer logs the other)
+  const connect = (k: number, peer: number) => {
+    const ch = `Channel ${two(k)}/0 : `;
+    return local(peer) ? [init + `${ch}${at(0)} -> ${at(peer)} via ${p2p}`] : [
+      init + `${ch}${at(peer)} -> ${at(0)} [receive] via ${net(k)}`,
+      init + `${ch}${at(0)} -> ${at(peer)} [send] via ${net(k)}`,
+    ];
+  };
+  rings.forEach((r, k) => {
+    // a ring sends to its next rank and receives from its previous one (P2P logs the send)
+    lines.push(...connect(k, r.next).slice(-1));
+    if (!local(r.prev)) {
+      lines.push(init + `Channel ${two(k)}/0 : ${at(r.prev)} -> ${at(0)} [receive] via ${net(k)}`);
+    }
+  });
+  lines.push(init + "Connected all rings");
+  rings.forEach((_, k) => {
+    for (const peer of treePeers(k, c.nodes, c.gpusPerNode)) lines.push(...connect(k, peer));
+  });
+  lines.push(
     init + "Connected all trees",
+    init + `threadThresholds 8/8/64 | ${8 * c.gpus}/8/64 | 512 | 512`,
     warn("nccl-internal-tuner"),
     init +
       `${ch.coll} coll channels, ${ch.coll} collnet channels, ${ch.nvls} nvls channels, ${ch.p2p} p2p channels, ${ch.perPeer} p2p channels per peer`,

@@ -20,6 +20,7 @@ import { paint, paint256 } from "../term/ansi.ts";
 import type { Dialect, LiveState, LogWindow } from "./dialect.ts";
 import { childFailedBeats, faultBeats, oomBeats, restartBeats } from "./failures.ts";
 import { ncclInitBeats } from "./nccl.ts";
+import { pyTimedelta } from "./hf.ts";
 import { summaryTable } from "./torchrun.ts";
 
 type Level = "INFO" | "WARNING" | "ERROR";
@@ -30,8 +31,6 @@ const GC_FREQ = 50;
 /** Checkpoint save and load lines, as components/checkpoint.py words them. */
 const SAVE_START = "Saving the checkpoint (or staging if async is enabled).";
 const SAVE_DONE = "Finished saving the checkpoint (or staging if async is enabled)in ";
-
-const SYNC = "Synchronizing and adjusting timeout for all ProcessGroups to 0:01:40";
 
 const SPACES = "                ";
 
@@ -255,6 +254,11 @@ interface StepConstants {
   /** `71.43GiB(90.21%)` */
   mem: string;
   color: boolean;
+  /**
+   * After step 1 train.py sets the process groups' timeout to `comm.train_timeout_seconds`:
+   * the timeout the NCCL watchdog then enforces (a flaky cluster's jobs set a short one).
+   */
+  sync: string;
 }
 
 export class TorchtitanDialect implements Dialect {
@@ -290,6 +294,8 @@ export class TorchtitanDialect implements Dialect {
         mem: pad(fixed(st.reserved / GIB, 2), 5) + "GiB(" + fixed((100 * st.reserved) / cap, 2) +
           "%)",
         color: ctx.screen.color,
+        sync: "Synchronizing and adjusting timeout for all ProcessGroups to " +
+          pyTimedelta(ctx.rates.watchdogMs / 1000),
       };
       this.#k = k;
     }
@@ -640,7 +646,7 @@ export class TorchtitanDialect implements Dialect {
     // train.py shortens the process-group timeout right after step 1 (and logs step 1 itself)
     const sync = first <= 1 && step >= 1;
     if (sync && step > 1) {
-      out += k.head + timestampMs(now - (w.steps - 1) * ms, tz) + k.info + SYNC + "\n";
+      out += k.head + timestampMs(now - (w.steps - 1) * ms, tz) + k.info + k.sync + "\n";
     }
     for (; g <= step; g += GC_FREQ) {
       if (g <= 1) continue;
@@ -648,7 +654,7 @@ export class TorchtitanDialect implements Dialect {
         "[GC] Performing periodic GC collection took " + fixed(gcSeconds(ctx, g), 2) + " seconds\n";
     }
     out += k.head + timestampMs(now, tz) + k.info + body;
-    return sync && step === 1 ? out + "\n" + k.head + timestampMs(now, tz) + k.info + SYNC : out;
+    return sync && step === 1 ? out + "\n" + k.head + timestampMs(now, tz) + k.info + k.sync : out;
   }
 
   live(_ctx: RunContext, _s: LiveState): string[] {

@@ -39,8 +39,12 @@ export interface StepRecord {
   lossScale: number;
   /** fp16 overflow: the update was skipped. */
   skipped: boolean;
-  /** The overflow's scales (fp16), when the step was skipped. */
-  overflow: { attempted: number; reduced: number } | null;
+  /**
+   * The overflow's scales (fp16), when the step was skipped. `hysteresis` is the scaler's
+   * hysteresis before this overflow: above 1 the overflow only uses it up (Megatron and
+   * DeepSpeed, `--hysteresis 2`) and the scale stays (`reduced` equals `attempted`).
+   */
+  overflow: { attempted: number; reduced: number; hysteresis: number } | null;
   /** A loss spike is under way (REALISM 3.3). */
   spike: boolean;
 }
@@ -77,6 +81,14 @@ export interface CheckpointRecord {
   durationMs: number;
 }
 
+/** One step of a forecast: its time, and the validation and save that follow it (0 if none). */
+export interface ForecastStep {
+  step: number;
+  stepMs: number;
+  evalMs: number;
+  saveMs: number;
+}
+
 export interface RunState {
   step: number;
   samples: number;
@@ -87,8 +99,20 @@ export interface RunState {
   timeNoise: number;
   lossScale: number;
   goodSteps: number;
+  /**
+   * Overflows the loss scaler still absorbs before it lowers the scale (Megatron and
+   * DeepSpeed hysteresis; reset when the scale grows). A state saved without it loads with
+   * the scaler's default.
+   */
+  hysteresis?: number;
   /** Overflowed steps whose scheduler step was skipped too (Megatron, DeepSpeed). */
   lrHeld: number;
+  /**
+   * Skipped (overflowed) steps so far, every framework: no update was applied, so the loss
+   * and grad-norm curves follow `step - skippedSteps` updates. A state saved without it
+   * loads as 0.
+   */
+  skippedSteps?: number;
   /** Highest loss scale this run's gradients tolerate (fp16). */
   scaleCeiling: number;
   bestVal: number | null;
@@ -98,6 +122,11 @@ export interface RunState {
   afterPause: boolean;
   rng: ReturnType<Rng["state"]>;
   valRng: ReturnType<Rng["state"]>;
+  /**
+   * Durations of validations and saves (a few % from one to the next). A state saved without
+   * it starts the stream afresh.
+   */
+  ioRng?: ReturnType<Rng["state"]>;
   telemetry: TelemetryState;
 }
 
@@ -137,19 +166,29 @@ export interface LossScaler {
   initial: number;
   /** Good steps before the scale doubles. */
   window: number;
+  /** Overflows in a row before the scale halves (1: every overflow halves it). */
+  hysteresis: number;
   /** The LR scheduler steps only with the optimizer (Megatron, DeepSpeed). */
   holdsLr: boolean;
 }
 
 /**
- * Megatron and DeepSpeed start at 2^32 and grow after 1000 clean steps, and skip the
- * scheduler step with the update; torch's GradScaler (everyone else) starts at 2^16 and grows
- * after 2000, and the scheduler keeps stepping.
+ * Megatron starts at 2^32 (`--initial-loss-scale`), DeepSpeed at 2^16 (`initial_scale_power`
+ * 16); both grow after 1000 clean steps, keep the scale on the first overflow after a growth
+ * (hysteresis 2), and skip the scheduler step with the update. torch's GradScaler (everyone
+ * else) starts at 2^16, halves on every overflow, grows after 2000, and the scheduler keeps
+ * stepping.
  */
 export function lossScaler(framework: HiddenConfig["framework"]): LossScaler {
-  return framework === "megatron" || framework === "deepspeed" || framework === "megascale"
-    ? { initial: 2 ** 32, window: 1000, holdsLr: true }
-    : { initial: 2 ** 16, window: 2000, holdsLr: false };
+  switch (framework) {
+    case "megatron":
+    case "megascale":
+      return { initial: 2 ** 32, window: 1000, hysteresis: 2, holdsLr: true };
+    case "deepspeed":
+      return { initial: 2 ** 16, window: 1000, hysteresis: 2, holdsLr: true };
+    default:
+      return { initial: 2 ** 16, window: 2000, hysteresis: 1, holdsLr: false };
+  }
 }
 
 /** Loss spikes per step for a model size (REALISM 3.3: larger models spike more). */
@@ -215,6 +254,7 @@ export class RunSim {
   #s: RunState;
   #rng: Rng;
   #valRng: Rng;
+  #ioRng: Rng;
   /** Warm-up slowness of this process: its own stream, so a restart never shifts the losses. */
   readonly #warm: Rng;
   readonly #tokensPerStep: number;
@@ -228,13 +268,15 @@ export class RunSim {
     this.#tokensPerStep = cfg.globalBatch * cfg.seqLen;
     const root = new Rng(cfg.seed);
     if (state) {
-      this.#s = { ...structuredClone(state), processSteps: 0 };
+      this.#s = this.#loaded(state);
       this.#rng = Rng.fromState(state.rng);
       this.#valRng = Rng.fromState(state.valRng);
+      this.#ioRng = state.ioRng ? Rng.fromState(state.ioRng) : root.fork("io");
     } else {
       const scale = root.fork("loss-scale");
       this.#rng = root.fork("steps");
       this.#valRng = root.fork("val");
+      this.#ioRng = root.fork("io");
       this.#s = {
         step: cfg.startStep,
         samples: cfg.startStep * cfg.globalBatch,
@@ -244,7 +286,9 @@ export class RunSim {
         timeNoise: 0,
         lossScale: cfg.precision === "fp16" ? lossScaler(cfg.framework).initial : 1,
         goodSteps: 0,
+        hysteresis: lossScaler(cfg.framework).hysteresis,
         lrHeld: 0,
+        skippedSteps: 0,
         scaleCeiling: 2 ** scale.int(15, 19),
         bestVal: null,
         badEvals: 0,
@@ -252,6 +296,7 @@ export class RunSim {
         afterPause: false,
         rng: this.#rng.state(),
         valRng: this.#valRng.state(),
+        ioRng: this.#ioRng.state(),
         telemetry: { heat: 0.12, activity: "idle", mfu: 0 },
       };
       if (cfg.precision === "fp16" && cfg.startStep > 0) {
@@ -288,9 +333,25 @@ export class RunSim {
    * steps are slow again.
    */
   restore(state: RunState): void {
-    this.#s = { ...structuredClone(state), processSteps: 0 };
+    this.#s = this.#loaded(state);
     this.#rng = Rng.fromState(state.rng);
     this.#valRng = Rng.fromState(state.valRng);
+    this.#ioRng = state.ioRng ? Rng.fromState(state.ioRng) : new Rng(this.cfg.seed).fork("io");
+  }
+
+  /** A saved state as this process starts from it (fields older saves lack get defaults). */
+  #loaded(state: RunState): RunState {
+    return {
+      ...structuredClone(state),
+      processSteps: 0,
+      hysteresis: state.hysteresis ?? lossScaler(this.cfg.framework).hysteresis,
+      skippedSteps: state.skippedSteps ?? 0,
+    };
+  }
+
+  /** Updates applied so far: steps minus skipped (overflowed) steps. */
+  get appliedSteps(): number {
+    return this.#s.step - (this.#s.skippedSteps ?? 0);
   }
 
   /** Serializable state (resume restores it exactly). */
@@ -300,6 +361,7 @@ export class RunSim {
       spike: this.#s.spike ? { ...this.#s.spike } : null,
       rng: this.#rng.state(),
       valRng: this.#valRng.state(),
+      ioRng: this.#ioRng.state(),
       telemetry: this.telemetry.state,
     };
   }
@@ -307,6 +369,26 @@ export class RunSim {
   lrFraction(lr: number): number {
     const s = this.cfg.lr;
     return s.peak > s.min ? (lr - s.min) / (s.peak - s.min) : 1;
+  }
+
+  /**
+   * The rest of the session as it will run, on a copy with the same random streams: each
+   * step's time, and the validation and the save the training loop runs after it at the
+   * configured intervals. Frameworks with a time limit derive it from this (the job ends on
+   * the step that crosses it). The cluster's stragglers and faults are not foreseen.
+   */
+  forecast(): ForecastStep[] {
+    const twin = new RunSim(this.cfg, this.physics, this.state());
+    twin.#s.processSteps = this.#s.processSteps;
+    twin.slowdown = this.slowdown;
+    const out: ForecastStep[] = [];
+    while (!twin.done) {
+      const r = twin.next();
+      const evalMs = r.step % this.cfg.evalInterval === 0 ? twin.evaluate().durationMs : 0;
+      const saveMs = r.step % this.cfg.saveInterval === 0 ? twin.checkpoint().durationMs : 0;
+      out.push({ step: r.step, stepMs: r.stepMs, evalMs, saveMs });
+    }
+    return out;
   }
 
   /** Run one optimizer step. */
@@ -324,11 +406,14 @@ export class RunSim {
     s.lossNoise = rho * s.lossNoise + keep * rng.normal();
     s.gradNoise = 0.7 * s.gradNoise + 0.71 * rng.normal();
     s.timeNoise = 0.8 * s.timeNoise + 0.6 * rng.normal();
+    // The forward pass sees the weights of the updates applied so far: an overflowed (skipped)
+    // step applies none, so the curves stand still while the loss scale walks down.
+    const pos = step - (s.skippedSteps ?? 0);
     const m = this.physics.loss;
-    let loss = expectedTrainLoss(m, step, lrFrac) +
+    let loss = expectedTrainLoss(m, pos, lrFrac) +
       m.noise * (0.75 * s.lossNoise + 0.66 * rng.normal());
     // Early in a fresh run the loss bumps up now and then while the LR warms up (REALISM 3.2).
-    if (cfg.kind === "pretrain" && step <= 15 && step >= 3 && rng.chance(0.12)) {
+    if (cfg.kind === "pretrain" && pos <= 15 && pos >= 3 && rng.chance(0.12)) {
       loss += rng.uniform(0.3, 1.5);
     }
     // Loss spikes (REALISM 3.3): the grad norm grows for a few steps, the loss jumps, then
@@ -359,7 +444,7 @@ export class RunSim {
       }
     }
     loss = Math.max(m.floor, loss);
-    const gradNorm = expectedGradNorm(this.physics.grad, step, lrFrac) *
+    const gradNorm = expectedGradNorm(this.physics.grad, pos, lrFrac) *
       Math.exp(this.physics.grad.spread * s.gradNoise) * gradMult;
 
     // Step time: steady state with ±1–2 % correlated jitter; the first steps of a process
@@ -375,21 +460,27 @@ export class RunSim {
     }
 
     // fp16 dynamic loss scale: overflow above the ceiling (or in a spike) skips the update
-    // and halves the scale; 1000 good steps double it.
+    // and halves the scale, unless the scaler's hysteresis absorbs it (Megatron, DeepSpeed:
+    // the first overflow after a growth keeps the scale); a window of good steps doubles it
+    // and restores the hysteresis.
     let skipped = false;
     let overflow: StepRecord["overflow"] = null;
     if (cfg.precision === "fp16") {
       const scaler = lossScaler(cfg.framework);
       if (s.lossScale > s.scaleCeiling || gradMult > 30 || rng.chance(2e-4)) {
         skipped = true;
+        s.skippedSteps = (s.skippedSteps ?? 0) + 1;
         const attempted = s.lossScale;
-        s.lossScale = Math.max(1, s.lossScale / 2);
-        overflow = { attempted, reduced: s.lossScale };
+        const hysteresis = s.hysteresis ?? scaler.hysteresis;
+        if (hysteresis > 1) s.hysteresis = hysteresis - 1;
+        else s.lossScale = Math.max(1, s.lossScale / 2);
+        overflow = { attempted, reduced: s.lossScale, hysteresis };
         s.goodSteps = 0;
         if (scaler.holdsLr) lr = learningRate(cfg.lr, step - ++s.lrHeld);
       } else if (++s.goodSteps >= scaler.window) {
         s.lossScale *= 2;
         s.goodSteps = 0;
+        s.hysteresis = scaler.hysteresis;
       }
     }
 
@@ -426,14 +517,16 @@ export class RunSim {
     const s = this.#s;
     const lr = learningRate(this.cfg.lr, Math.max(1, s.step - s.lrHeld));
     const lrFrac = s.step <= this.cfg.lr.warmupSteps ? 1 : this.lrFraction(lr);
-    const expected = expectedValLoss(this.physics.loss, s.step, lrFrac);
+    const expected = expectedValLoss(this.physics.loss, this.appliedSteps, lrFrac);
     const loss = expected + Math.abs(this.physics.loss.noise * 0.3 * this.#valRng.normal());
     const improved = s.bestVal === null || loss < s.bestVal;
     if (improved) {
       s.bestVal = loss;
       s.badEvals = 0;
     } else s.badEvals++;
-    const durationMs = this.physics.evalSeconds * 1000;
+    // the same batches every time, but the data loader, the allocator and the collectives
+    // jitter by a few percent
+    const durationMs = this.physics.evalSeconds * 1000 * this.#jitter(0.025);
     s.afterPause = true;
     this.telemetry.advance(durationMs, "eval", this.physics.candidate.perf.mfu);
     return {
@@ -449,10 +542,16 @@ export class RunSim {
 
   /** A checkpoint save at the current step. */
   checkpoint(): CheckpointRecord {
-    const durationMs = this.physics.checkpointSeconds * 1000;
+    // shared storage: the bandwidth a save gets varies from one save to the next
+    const durationMs = this.physics.checkpointSeconds * 1000 * this.#jitter(0.04);
     this.#s.afterPause = true;
     this.telemetry.advance(durationMs, "checkpoint", 0);
     return { step: this.#s.step, size: this.physics.checkpoint, durationMs };
+  }
+
+  /** A factor near 1 with relative spread `sd` (log-normal, within ±3 sd). */
+  #jitter(sd: number): number {
+    return Math.exp(sd * Math.max(-3, Math.min(3, this.#ioRng.normal())));
   }
 
   /** A collective hangs for `ms` (one rank stopped answering). */

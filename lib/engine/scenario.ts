@@ -109,6 +109,7 @@ function pickModel(rng: Rng, kind: RunKind, framework?: Framework): ModelPreset 
   const pool = MODELS.filter((m) => {
     const n = m.params;
     if (framework === "nanogpt") return m.arch.style === "gpt2"; // nanoGPT trains GPT-2 shapes
+    if (framework === "torchtitan") return torchtitanTrains(m);
     return kind === "finetune" ? n >= 1e8 && n <= 80e9 : n >= 1e8;
   });
   const weights = pool.map((m) => {
@@ -135,6 +136,11 @@ function pickPrecision(rng: Rng, gpu: GpuSpec, kind: RunKind): Precision {
   return "bf16";
 }
 
+/** torchtitan ships train specs for Llama (llama3; llama2 earlier) and DeepSeek-V3 only. */
+export function torchtitanTrains(model: ModelPreset): boolean {
+  return model.family.startsWith("Llama") || model.arch.style === "deepseek_v3";
+}
+
 /** Training code that fits the job (the dialect later formats its logs). */
 export function pickFramework(
   rng: Rng,
@@ -143,15 +149,19 @@ export function pickFramework(
   gpus: number | undefined,
 ): Framework {
   const params = model.params;
+  const titan = torchtitanTrains(model) ? 1 : 0;
   if (kind === "finetune") {
     return rng.weighted<Framework>(["hf", "deepspeed", "lightning", "fsdp"], [5, 2, 1, 2]);
   }
   // nanoGPT trains GPT-2 shapes on one node
   if (model.arch.style === "gpt2" && (gpus ?? 8) <= 8) {
-    return rng.weighted<Framework>(["nanogpt", "torchtitan", "fsdp"], [4, 1, 1]);
+    return rng.weighted<Framework>(["nanogpt", "torchtitan", "fsdp"], [4, titan, 1]);
   }
-  if (params >= 3e10) return rng.weighted<Framework>(["megatron", "torchtitan"], [3, 1]);
-  return rng.weighted<Framework>(["megatron", "torchtitan", "deepspeed", "fsdp"], [3, 2, 1, 2]);
+  if (params >= 3e10) return rng.weighted<Framework>(["megatron", "torchtitan"], [3, titan]);
+  return rng.weighted<Framework>(
+    ["megatron", "torchtitan", "deepspeed", "fsdp"],
+    [3, 2 * titan, 1, 2],
+  );
 }
 
 function pickSeqLen(rng: Rng, model: ModelPreset, kind: RunKind): number {

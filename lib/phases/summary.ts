@@ -7,7 +7,10 @@ export const summaryPhase: Phase = {
   name: "summary",
   async run(ctx: RunContext): Promise<void> {
     const d = ctx.dialect;
-    for (const w of warningsFor(ctx, "end")) {
+    // workers killed by a signal (the watchdog's SIGABRT, the agent's SIGTERM) never run the
+    // process group's destructor: its end-of-program warning is not printed
+    const signalled = ctx.totals.outcome === "failed";
+    for (const w of signalled ? [] : warningsFor(ctx, "end")) {
       say(ctx, d.warning(ctx, w, fillWarning(ctx, w, 0)));
     }
     await ctx.clock.sleep(400);

@@ -187,7 +187,10 @@ export const trainingPhase: Phase = {
       if (screen.live) live.train(state("train"));
       if (r.step % cfg.evalInterval === 0) {
         const e = await runValidation(ctx);
-        if (cfg.kind === "finetune" && cfg.patience > 0 && e.badEvals >= cfg.patience) {
+        // patience running out at the last step's evaluation stops nothing: the run completed
+        const patienceOut = cfg.kind === "finetune" && cfg.patience > 0 &&
+          e.badEvals >= cfg.patience;
+        if (patienceOut && !sim.done) {
           totals.outcome = "early-stopped";
           break;
         }

@@ -1,5 +1,6 @@
 /** The warning catalogue applied to a run: which warnings fit it, and their filled-in text. */
 import { WARNINGS, type WarningSpec } from "../data.ts";
+import { noise } from "../core/rng.ts";
 import { glogParts } from "../render/format.ts";
 import type { RunContext } from "./context.ts";
 
@@ -38,13 +39,34 @@ export function pythonPaths(ctx: RunContext): { python: string; site: string } {
   };
 }
 
+/**
+ * PID of the process of global `rank` in the current worker group: a restart spawns new
+ * processes, which get higher PIDs (the old workers' data loaders and compile workers took
+ * some in between).
+ */
+export function workerPid(ctx: RunContext, rank: number): number {
+  const gen = ctx.totals.restarts;
+  const later = gen === 0
+    ? 0
+    : gen * 1024 + Math.floor((noise(ctx.cfg.seed, 0x91d, gen) + 1) * 150);
+  return ctx.cfg.site.pid + rank + later;
+}
+
+/** PID of the torchrun agent of `node`: it started its workers, and outlives their restarts. */
+export function agentPid(ctx: RunContext, node: number): number {
+  return ctx.cfg.site.pid + node * ctx.cfg.gpusPerNode - 1;
+}
+
+/** A glog line of torchrun itself (the launcher or its elastic agent), not of a worker. */
+const LAUNCHER = /torch\/distributed\/(?:run\.py|elastic\/)/;
+
 /** Fill the placeholders of a warning for one rank at the current time. */
 export function fillWarning(ctx: RunContext, w: WarningSpec, rank = 0): string[] {
   const c = ctx.cfg;
   const now = ctx.clock.now();
   const g = glogParts(now, ctx.tz, Math.floor(now * 7.31 + rank * 7919) % 1000);
   const node = Math.floor(rank / c.gpusPerNode);
-  const pid = c.site.pid + rank;
+  const pid = workerPid(ctx, rank);
   const torch = c.site.torchVersion.split(".").slice(0, 2).join(".");
   const { python, site } = pythonPaths(ctx);
   const values: Record<string, string> = {
@@ -60,5 +82,10 @@ export function fillWarning(ctx: RunContext, w: WarningSpec, rank = 0): string[]
     site,
     torch_line: String(RUN_PY_LINE[torch] ?? 793),
   };
-  return w.lines.map((l) => l.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m));
+  // torchrun's own lines carry its PID in the glog thread column, the workers' theirs
+  const agent = String(agentPid(ctx, node));
+  return w.lines.map((l) => {
+    const own = LAUNCHER.test(l) ? { ...values, tid: agent } : values;
+    return l.replace(/\{(\w+)\}/g, (m, k: string) => own[k] ?? m);
+  });
 }

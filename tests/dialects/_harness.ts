@@ -26,7 +26,7 @@ export async function play(
   make: () => Dialect,
   request: Omit<ScenarioRequest, "seed">,
   seed: number,
-  opts: { columns?: number; wrap?: boolean } = {},
+  opts: { columns?: number; wrap?: boolean; chaos?: boolean } = {},
 ): Promise<Played> {
   const term = new MemoryTerminal({ columns: opts.columns ?? 400, color: false, live: false });
   const windows: LogWindow[] = [];
@@ -38,6 +38,7 @@ export async function play(
     tz: 0,
     request,
     replayFlags: "",
+    chaos: opts.chaos ?? false,
     dialect: () => {
       const d = make();
       const stepLog = d.stepLog.bind(d);
@@ -61,4 +62,36 @@ export async function play(
 /** Relative closeness for numbers parsed back from text printed with `digits` decimals. */
 export function near(parsed: number, actual: number, digits: number): boolean {
   return Math.abs(parsed - actual) <= 0.5 * 10 ** -digits + 1e-12 * Math.abs(actual);
+}
+
+/** Clock times a dialect instance sees: each step's end, and when chosen methods ran. */
+export interface StepClock {
+  /** [step, clock at the end of the step, the step's ms], every step in order. */
+  steps: [number, number, number][];
+  /** Clock when the run started (the job's launch). */
+  startMs: number;
+  /** Clock when the window ended (after the last step's validation and save). */
+  windowEndMs: number;
+}
+
+/**
+ * Record the clock at every step (through the optional per-step hook, which prints nothing
+ * here), at launch and at the end of a window.
+ */
+export function watchClock<D extends Dialect>(d: D, into: StepClock): D {
+  d.stepRecord = (ctx, r) => {
+    into.steps.push([r.step, ctx.clock.now(), r.stepMs]);
+    return "";
+  };
+  const launch = d.launch.bind(d);
+  d.launch = (ctx) => {
+    into.startMs = ctx.totals.startMs;
+    return launch(ctx);
+  };
+  const windowEnd = d.windowEnd.bind(d);
+  d.windowEnd = (ctx) => {
+    into.windowEndMs = ctx.clock.now();
+    return windowEnd(ctx);
+  };
+  return d;
 }

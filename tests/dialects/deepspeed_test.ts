@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { GPUS, MODELS } from "../../lib/data.ts";
 import { DeepSpeedDialect } from "../../lib/dialects/deepspeed.ts";
-import { trainingFlopsPerToken } from "../../lib/engine/arch.ts";
+import { paramCount, trainingFlopsPerToken } from "../../lib/engine/arch.ts";
 import type { ScenarioRequest } from "../../lib/engine/scenario.ts";
 import { assertGolden } from "../_golden.ts";
-import { near, play, type Played } from "./_harness.ts";
+import { near, play, type Played, type StepClock, watchClock } from "./_harness.ts";
 
 const A100 = GPUS.find((g) => g.id === "a100-80gb")!;
 const make = () => new DeepSpeedDialect();
@@ -54,9 +54,9 @@ const PROGRESS = /^\[Rank 0\] step=(\d+), skipped=(\d+), lr=\[([^\]]*)\], mom=\[
 // REALISM 1.5 throughput timer
 const TIMER =
   /^epoch=(\d+)\/micro_step=(\d+)\/global_step=(\d+), RunningAvgSamplesPerSec=([\d.e+-]+), CurrSamplesPerSec=([\d.e+-]+), MemAllocated=([\d.]+)GB, MaxMemAllocated=([\d.]+)GB$/;
-// REALISM 1.5 fp16 overflow
+// REALISM 1.5 fp16 overflow: the scale halves, or the hysteresis (2) absorbs the overflow
 const OVERFLOW =
-  /^\[deepspeed\] OVERFLOW! Rank 0 Skipping step\. Attempted loss scale: (\d+), reducing to (\d+)$/;
+  /^\[deepspeed\] OVERFLOW! Rank 0 Skipping step\. Attempted loss scale: (\d+), (?:reducing to (\d+)|but hysteresis is (\d+)\. Reducing hysteresis to (\d+))$/;
 // REALISM 1.1.2, the Megatron-DeepSpeed (BLOOM) variant: seconds, consumed tokens, samples per
 // second and TFLOPs, no timestamp; `loss scale` only with fp16
 const MDS_ITERATION = new RegExp(
@@ -142,9 +142,17 @@ function checkRun(p: Played, fresh: boolean): void {
     );
     assert.ok(Number(t[6]) <= Number(t[7]) && Number(t[7]) < c.gpu.capacityGiB, "memory fits");
   });
-  // every skipped step printed DeepSpeed's overflow line, with the scale halving
+  // every skipped step printed DeepSpeed's overflow line, with the scale halving, or the
+  // hysteresis going from 2 to 1 and the next overflow attempting the same scale
   assert.equal(parsed.overflows.length, windowSkips);
-  for (const o of parsed.overflows) assert.equal(Number(o[1]), 2 * Number(o[2]));
+  parsed.overflows.forEach((o, i) => {
+    if (o[2] !== undefined) assert.equal(Number(o[1]), 2 * Number(o[2]));
+    else {
+      assert.deepEqual([o[3], o[4]], ["2", "1"]);
+      const next = parsed.overflows[i + 1];
+      if (next) assert.equal(next[1], o[1], "the scale was kept");
+    }
+  });
   const lines = p.text.split("\n");
   if (l.tp > 1 || l.pp > 1) {
     const flopsPerToken = trainingFlopsPerToken(c.arch, c.seqLen);
@@ -225,7 +233,8 @@ Deno.test("DeepSpeedDialect interval lines parse back to the engine's numbers", 
 });
 
 Deno.test("DeepSpeedDialect fp16 runs print each overflow with the engine's scales", async () => {
-  for (const seed of [1, 3]) {
+  // seeds whose gradients tolerate only 2^15: the scale walks down from DeepSpeed's 2^16
+  for (const seed of [3, 7]) {
     const p = await play(
       make,
       { framework: "deepspeed", precision: "fp16", gpu: A100, kind: "pretrain", fresh: true },
@@ -237,8 +246,11 @@ Deno.test("DeepSpeedDialect fp16 runs print each overflow with the engine's scal
       p.text.split("\n").map((l) => LOGGER.exec(l)?.[6] ?? "").find((m) => OVERFLOW.test(m))!,
     );
     assert.ok(first, "an overflow while the scale walks down");
-    assert.equal(Number(first[1]), 2 ** 32);
-    assert.match(p.text, /"initial_scale_power": 32/);
+    // initial_scale_power 16 (DeepSpeed's default); the first overflow uses up the hysteresis
+    assert.equal(Number(first[1]), 2 ** 16);
+    assert.deepEqual([first[2], first[3]], [undefined, "2"]);
+    assert.match(p.text, /"initial_scale_power": 16/);
+    assert.match(p.text, /initial_dynamic_scale \.+ 65536$/m);
   }
 });
 
@@ -263,3 +275,59 @@ Deno.test("DeepSpeedDialect checkpoints write global_step tags with a ZeRO shard
     );
   }
 });
+
+Deno.test("DeepSpeedDialect Megatron-DeepSpeed windows exit on the iteration that crosses the limit", async () => {
+  for (const seed of [1, 9, 31]) {
+    const clock: StepClock = { steps: [], startMs: 0, windowEndMs: 0 };
+    const p = await play(() => watchClock(make(), clock), { framework: "deepspeed" }, seed, {
+      wrap: false,
+    });
+    const limit = Number(/^ {2}exit_duration_in_mins \.+ (\d+)$/m.exec(p.text)![1]) * 60_000;
+    const [lastStep, lastEnd, lastMs] = clock.steps.at(-1)!;
+    assert.equal(lastStep, p.cfg.endStep);
+    assert.ok(lastEnd - lastMs - clock.startMs <= limit, "not crossed before the last iteration");
+    assert.ok(clock.windowEndMs - clock.startMs > limit, "crossed by the last iteration");
+    const exit = /^\[exiting program after (\S+) minutes\] datetime: /m.exec(p.text)!;
+    assert.ok(Math.abs(Number(exit[1]) * 60_000 - (clock.windowEndMs - clock.startMs)) < 1);
+  }
+});
+
+Deno.test("DeepSpeedDialect zero_to_fp32.py writes fp32 shards of ≤ 5 GB where it was told", async () => {
+  let exports = 0;
+  for (const seed of [3, 5, 6, 8]) {
+    const p = await play(make, { framework: "deepspeed", kind: "finetune" }, seed, {
+      wrap: false,
+    });
+    const cmd = /^\$ cd \S+ && python zero_to_fp32\.py \. (\S+) --safe_serialization$/m.exec(
+      p.text,
+    );
+    if (!cmd) continue;
+    exports++;
+    const dir = cmd[1]!;
+    assert.match(p.text, new RegExp(`^\\| Saved to +\\| ${dir} +\\|$`, "m"), "the summary agrees");
+    const after = p.text.slice(cmd.index);
+    assert.doesNotMatch(after, /config\.json|tokenizer|ForCausalLM|bfloat16/, "weights only");
+    const listing = [
+      ...after.matchAll(/^-rw-r--r-- 1 \S+ \S+ +(\d+) \w{3} [ \d]\d \d\d:\d\d (\S+)$/gm),
+    ];
+    const shards = listing.filter((m) => m[2]!.endsWith(".safetensors"));
+    const n = shards.length;
+    assert.ok(n >= 1);
+    const bar = new RegExp(`^Saving checkpoint shards: 100%\\|█+\\| ${n}/${n} \\[`, "m");
+    assert.match(after, bar, "its progress bar counts the shards");
+    const total = shards.reduce((t, m) => t + Number(m[1]), 0);
+    const params = paramCount(p.cfg.arch).total;
+    // fp32: 4 bytes a parameter (tied weights once), plus the safetensors headers
+    assert.ok(total > 4 * params * 0.9 && total < 4 * params * 1.01, `${total} B for ${params}`);
+    for (const m of shards) assert.ok(Number(m[1]) <= 5e9 + 1e6, `${m[2]} under 5 GB`);
+    if (n > 1) {
+      assert.ok(shards.every((m, i) => m[2] === `model-${pad5(i + 1)}-of-${pad5(n)}.safetensors`));
+      assert.ok(listing.some((m) => m[2] === "model.safetensors.index.json"));
+    }
+  }
+  assert.ok(exports >= 2, "several ZeRO exports");
+});
+
+function pad5(i: number): string {
+  return String(i).padStart(5, "0");
+}

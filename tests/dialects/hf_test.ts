@@ -144,3 +144,53 @@ Deno.test("bf16Round() keeps 8 significant bits, ties to even", () => {
   assert.equal(bf16Round(1 + 3 * 2 ** -8), 1 + 2 ** -6); // tie rounds up to even
   assert.equal(bf16Round(0.01251220703125), 0.01251220703125);
 });
+
+Deno.test("HfDialect ends with the run's epoch, and a run that did every step is complete", async () => {
+  let complete = 0;
+  // seed 4 logs its last window before the last step; seed 17 runs out of patience at the last
+  // evaluation (after every step)
+  for (const seed of [4, 17, 5, 3]) {
+    const p = await play(() => new HfDialect(), { framework: "hf", kind: "finetune" }, seed, {
+      wrap: false,
+    });
+    const c = p.cfg;
+    const epochs = Number(/>> {3}Num Epochs = (\d+)$/m.exec(p.text)![1]);
+    assert.equal(epochs, c.epochs);
+    const final = Number(/^\{'train_runtime': .*'epoch': (\d+\.\d+)\}$/m.exec(p.text)![1]);
+    const block = Number(/^ {2}epoch {20}= +(\d+\.\d+)$/m.exec(p.text)![1]);
+    const steps = Number(/^\| Steps +\| (\d+) /m.exec(p.text)![1]);
+    if (steps === c.totalSteps) {
+      complete++;
+      // state.epoch after the last step is num_train_epochs, whatever was logged last
+      assert.equal(final, epochs, `seed ${seed}: final dict epoch`);
+      assert.equal(block, epochs, `seed ${seed}: metrics block epoch`);
+      assert.match(p.text, /^\| Run complete: /m, `seed ${seed}: every step ran`);
+    } else {
+      assert.ok(final < epochs, `seed ${seed}: stopped early at epoch ${final}`);
+      assert.match(p.text, /^\| Run stopped early: /m);
+    }
+    // validation takes a little more or less time each pass
+    const runtimes = [...p.text.matchAll(/'eval_runtime': (\d+\.\d+)/g)].map((m) => m[1]);
+    if (runtimes.length >= 3) assert.ok(new Set(runtimes).size > 1, "eval_runtime varies");
+  }
+  assert.ok(complete >= 1, "a complete run among the seeds");
+});
+
+Deno.test("HfDialect export: save_pretrained writes the configuration before the weights", async () => {
+  for (const seed of [4, 5]) {
+    const p = await play(() => new HfDialect(), { framework: "hf", kind: "finetune" }, seed, {
+      wrap: false,
+    });
+    const dir = p.cfg.site.exportDir;
+    const after = p.text.slice(p.text.indexOf(`Saving model checkpoint to ${dir}\n`));
+    const at = (s: string) => after.indexOf(s);
+    const weights = Math.min(
+      ...[`${dir}/model.safetensors`, `${dir}/model-00001-of-`, "checkpoint shards"]
+        .map(at).filter((i) => i >= 0),
+    );
+    assert.ok(at(`Configuration saved in ${dir}/config.json`) > 0);
+    assert.ok(at(`${dir}/config.json`) < at(`${dir}/generation_config.json`));
+    assert.ok(at(`${dir}/generation_config.json`) < weights, `seed ${seed}: configs first`);
+    assert.equal(after.split(`${dir}/config.json`).length, 2, "config.json once");
+  }
+});

@@ -8,7 +8,7 @@ import { bf16Round } from "../../lib/dialects/hf.ts";
 import { humanCount, LightningDialect, tqdmNum } from "../../lib/dialects/lightning.ts";
 import type { Precision } from "../../lib/engine/types.ts";
 import { assertGolden } from "../_golden.ts";
-import { near, play } from "./_harness.ts";
+import { near, play, type StepClock, watchClock } from "./_harness.ts";
 
 const A100 = GPUS.find((g) => g.id === "a100-80gb");
 if (!A100) throw new Error("a100-80gb missing from the catalog");
@@ -144,4 +144,67 @@ Deno.test("tqdmNum() is tqdm's format_num", () => {
   assert.equal(tqdmNum(7950.123), "7.95e+3");
   assert.equal(tqdmNum(0.0123456), "0.0123");
   assert.equal(tqdmNum(1e-5), "1e-5");
+});
+
+Deno.test("LightningDialect windows stop on the batch that crosses max_time", async () => {
+  let windows = 0;
+  for (let seed = 1; seed <= 30 && windows < 4; seed++) {
+    const clock: StepClock = { steps: [], startMs: 0, windowEndMs: 0 };
+    let timerStart = 0;
+    const p = await play(
+      () => {
+        const d = watchClock(new LightningDialect(), clock);
+        const trainStart = d.trainStart.bind(d);
+        // the Timer callback starts with training, after the sanity check (the last line that
+        // trainStart prints with the clock of its moment)
+        d.trainStart = (ctx) =>
+          trainStart(ctx).map((b) => {
+            const text = b.text;
+            if (typeof text !== "function") return b;
+            return { ...b, text: () => (timerStart = ctx.clock.now(), text()) };
+          });
+        return d;
+      },
+      { framework: "lightning", kind: "pretrain" },
+      seed,
+    );
+    const m = /\+trainer\.max_time=(\d\d):(\d\d):(\d\d):(\d\d)/.exec(p.text);
+    if (p.cfg.endStep >= p.cfg.totalSteps) {
+      assert.equal(m, null, "a run to its last step has no time limit");
+      continue;
+    }
+    windows++;
+    assert.ok(m, "a window has a time limit");
+    const [d, h, min, s] = m.slice(1).map(Number) as [number, number, number, number];
+    const limitMs = (((d * 24 + h) * 60 + min) * 60 + s) * 1000;
+    const [lastStep, lastEnd] = clock.steps.at(-1)!;
+    const [, beforeEnd] = clock.steps.at(-2)!;
+    assert.equal(lastStep, p.cfg.endStep);
+    // `time_elapsed >= max_time` after each batch, from on_train_start
+    assert.ok(beforeEnd - timerStart < limitMs, `seed ${seed}: not reached before the last step`);
+    assert.ok(lastEnd - timerStart >= limitMs, `seed ${seed}: reached by the last step`);
+    const elapsed = /^Time limit reached\. Elapsed time is (\d+):(\d\d):(\d\d)\. /m.exec(p.text);
+    assert.ok(elapsed, "the Timer's message");
+    const [eh, em, es] = elapsed.slice(1).map(Number) as [number, number, number];
+    assert.equal(eh * 3600 + em * 60 + es, Math.floor((lastEnd - timerStart) / 1000));
+  }
+  assert.ok(windows >= 2, "several windows");
+});
+
+Deno.test("LightningDialect export: save_pretrained writes the configuration before the weights", async () => {
+  const p = await play(
+    () => new LightningDialect(),
+    { framework: "lightning", kind: "finetune" },
+    5,
+  );
+  const dir = p.cfg.site.exportDir;
+  const after = p.text.slice(p.text.indexOf("Converting "));
+  const at = (s: string) => after.indexOf(s);
+  const weights = Math.min(
+    ...[`${dir}/model.safetensors`, `${dir}/model-00001-of-`].map(at).filter((i) => i >= 0),
+  );
+  assert.ok(at(`Configuration saved in ${dir}/config.json`) > 0);
+  assert.ok(at(`${dir}/config.json`) < at(`${dir}/generation_config.json`));
+  assert.ok(at(`${dir}/generation_config.json`) < weights, "configs first");
+  assert.equal(after.split(`${dir}/config.json`).length, 2, "config.json once");
 });

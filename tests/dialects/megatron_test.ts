@@ -7,7 +7,7 @@ import { GPUS } from "../../lib/data.ts";
 import { MegatronDialect } from "../../lib/dialects/megatron.ts";
 import { trainingFlopsPerToken } from "../../lib/engine/arch.ts";
 import { assertGolden } from "../_golden.ts";
-import { near, play, type Played } from "./_harness.ts";
+import { near, play, type Played, type StepClock, watchClock } from "./_harness.ts";
 
 const A100 = GPUS.find((g) => g.id === "a100-80gb")!;
 const make = () => new MegatronDialect();
@@ -54,12 +54,15 @@ function nearSci(text: string, actual: number, digits: number): boolean {
 // elapsed time per iteration (ms): {:.1f} | throughput per GPU (TFLOP/s/GPU): {:.1f} |
 // learning rate: {:.6E} | global batch size: {:5d} | lm loss: {:.6E} | loss scale: {:.1f} |
 // grad norm: {:.3f} | number of skipped iterations: {:3d} | number of nan iterations: {:3d} |"
+// training_log (core_v0.9.0) averages the loss over the iterations that advanced and prints it
+// only when positive (`if avg > 0.0`), and prints the grad norm only when the last iteration
+// returned one (an fp16 overflow returns None): both fields are optional.
 const ITERATION = new RegExp(
   "^ \\[(\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2})\\] iteration ([ \\d]{8})/([ \\d]{8}) \\| " +
     "consumed samples: ([ \\d]{12}) \\| elapsed time per iteration \\(ms\\): (\\d+\\.\\d) \\| " +
     "throughput per GPU \\(TFLOP/s/GPU\\): (\\d+\\.\\d) \\| learning rate: (\\d\\.\\d{6}E[+-]\\d{2}) \\| " +
-    "global batch size: ([ \\d]{5}) \\| lm loss: (\\d\\.\\d{6}E[+-]\\d{2}) \\| loss scale: (\\d+\\.\\d) \\| " +
-    "grad norm: (\\d+\\.\\d{3}) \\| number of skipped iterations: ([ \\d]{3}) \\| " +
+    "global batch size: ([ \\d]{5}) \\|(?: lm loss: (\\d\\.\\d{6}E[+-]\\d{2}) \\|)? loss scale: (\\d+\\.\\d) \\|" +
+    "(?: grad norm: (\\d+\\.\\d{3}) \\|)? number of skipped iterations: ([ \\d]{3}) \\| " +
     "number of nan iterations: ([ \\d]{3}) \\|$",
 );
 // REALISM 1.1.2: report_memory, raw float MiB, from each data-parallel rank 0
@@ -92,9 +95,12 @@ function checkIterationLines(p: Played): void {
     assert.ok(near(Number(m[6]), tflops, 1), `TFLOP/s ${m[6]} vs ${tflops}`);
     assert.ok(nearSci(m[7]!, r.lr, 6), `lr ${m[7]} vs ${r.lr}`);
     assert.equal(Number(m[8]), c.globalBatch);
-    assert.ok(nearSci(m[9]!, w.meanLoss, 6), `loss ${m[9]} vs ${w.meanLoss}`);
+    if (w.skipped === w.steps) {
+      assert.equal(m[9], undefined, "no loss when every iteration skipped");
+    } else assert.ok(nearSci(m[9]!, w.meanLoss, 6), `loss ${m[9]} vs ${w.meanLoss}`);
     assert.equal(Number(m[10]), r.lossScale);
-    assert.ok(near(Number(m[11]), r.gradNorm, 3), `grad norm ${m[11]} vs ${r.gradNorm}`);
+    if (r.skipped) assert.equal(m[11], undefined, "an overflowed iteration has no grad norm");
+    else assert.ok(near(Number(m[11]), r.gradNorm, 3), `grad norm ${m[11]} vs ${r.gradNorm}`);
     assert.equal(Number(m[12]), w.skipped);
     assert.equal(Number(m[13]), 0);
   });
@@ -138,7 +144,22 @@ Deno.test("MegatronDialect fp16 runs show the loss scale walking down and skippe
   );
   checkIterationLines(p);
   assert.ok(p.windows.some((w) => w.skipped > 0), "some iterations are skipped");
-  assert.ok(p.windows[0]!.last.lossScale < 2 ** 32, "the scale starts walking down from 2^32");
+  assert.ok(p.windows[0]!.last.lossScale <= 2 ** 32, "the scale starts at 2^32 or below");
+  // hysteresis 2: the first overflow keeps 2^32, the next ones halve it
+  const walk = p.windows.filter((w) => w.last.skipped).map((w) => w.last.lossScale);
+  assert.equal(walk[0], 2 ** 32, "the first overflow is absorbed by the hysteresis");
+  assert.equal(walk[1], 2 ** 31, "the second halves the scale");
+  // skipped iterations apply no update: the first loss printed after the burst is still the
+  // initial one, however many iterations the burst took
+  const first = p.windows.find((w) => w.skipped < w.steps)!;
+  const skippedBefore = p.windows.filter((w) => w.last.step < first.last.step)
+    .reduce((n, w) => n + w.skipped, 0);
+  assert.ok(skippedBefore >= 14, `a burst of ${skippedBefore} skipped iterations`);
+  const printed = /lm loss: (\S+) \|/.exec(p.stepLines[p.windows.indexOf(first)]!)!;
+  assert.ok(
+    Math.abs(Number(printed[1]) - Math.log(p.cfg.arch.vocab)) < 0.6,
+    `the loss after the burst (${printed[1]}) is still near ln V`,
+  );
   assert.match(p.text, /^ {2}initial_loss_scale \.+ 4294967296$/m);
   assert.match(p.text, /^ {2}fp16 \.+ True$/m);
 });
@@ -176,4 +197,100 @@ Deno.test("MegatronDialect arguments dump is sorted and dot-padded to 48 like _p
     /^ > number of parameters on \(tensor, pipeline\) model parallel rank \(\d+, \d+\): \d+$/gm,
   );
   assert.equal(shards?.length, c.layout.tp * c.layout.pp, "one parameter line per shard");
+});
+
+Deno.test("MegatronDialect windows exit on the iteration that crosses --exit-duration-in-mins", async () => {
+  let windows = 0;
+  for (const seed of [1, 4, 7, 10, 37]) {
+    const clock: StepClock = { steps: [], startMs: 0, windowEndMs: 0 };
+    const p = await play(() => watchClock(make(), clock), { framework: "megatron" }, seed, {
+      wrap: false,
+    });
+    // the save timer starts and stops on barriers: ranks differ by well under a millisecond
+    for (const [, lo, hi] of p.text.matchAll(/^ {4}save-checkpoint \.+: \((\S+), (\S+)\)$/gm)) {
+      const spread = Number(hi) - Number(lo);
+      assert.ok(spread > 0 && spread < 2, `save-checkpoint spread ${spread.toFixed(2)} ms`);
+    }
+    const limit = /^ {2}exit_duration_in_mins \.+ (\S+)$/m.exec(p.text)![1]!;
+    if (p.cfg.endStep >= p.cfg.totalSteps) {
+      assert.equal(limit, "None");
+      continue;
+    }
+    windows++;
+    assert.match(p.text, new RegExp(`--exit-duration-in-mins ${limit} `), "command and dump agree");
+    const limitMs = Number(limit) * 60_000;
+    const [lastStep, lastEnd, lastMs] = clock.steps.at(-1)!;
+    assert.equal(lastStep, p.cfg.endStep);
+    // train_time is checked after every iteration (after its eval and save), from the start
+    // of the process: still under the limit when the last iteration began, over it after
+    assert.ok(lastEnd - lastMs - clock.startMs <= limitMs, "not crossed before the last iteration");
+    assert.ok(clock.windowEndMs - clock.startMs > limitMs, "crossed by the last iteration");
+    const exit = /^\[exiting program after (\S+) minutes\] datetime: /m.exec(p.text);
+    assert.ok(exit, "the exit line");
+    assert.ok(
+      Math.abs(Number(exit[1]) * 60_000 - (clock.windowEndMs - clock.startMs)) < 1,
+      "train_time as measured at the check, before the final save",
+    );
+  }
+  assert.ok(windows >= 3, "several windows");
+});
+
+Deno.test("MegatronDialect save times differ from one save to the next", async () => {
+  const p = await play(make, { framework: "megatron", kind: "pretrain" }, 3, { wrap: false });
+  const saves = [...p.text.matchAll(/^ {4}save-checkpoint \.+: \((\S+), (\S+)\)$/gm)]
+    .map((m) => m[2]);
+  assert.ok(saves.length >= 2, `${saves.length} saves`);
+  assert.equal(new Set(saves).size, saves.length, "no two saves take the same time");
+});
+
+Deno.test("MegatronDialect on a flaky cluster: timeouts agree, restarts are new processes, torchrun blames the hung rank", async () => {
+  const p = await play(make, { framework: "megatron" }, 8, { wrap: false, chaos: true });
+  const text = p.text;
+  const lines = text.split("\n");
+  // --distributed-timeout-minutes is the timeout the watchdog enforces
+  const minutes = Number(/^ {2}distributed_timeout_minutes \.+ (\d+)$/m.exec(text)![1]);
+  const timeouts = [...text.matchAll(/Timeout\(ms\)=(\d+)\)/g)].map((m) => Number(m[1]));
+  assert.ok(timeouts.length >= 4, `${timeouts.length} watchdog timeouts`);
+  for (const t of timeouts) assert.equal(t, minutes * 60_000);
+  assert.match(lines[0]!, new RegExp(`--distributed-timeout-minutes ${minutes} `));
+  // every restart starts new processes: new PIDs, a new communicator
+  const inits = [
+    ...text.matchAll(
+      /^[\w-]+:(\d+):\d+ \[0\] NCCL INFO ncclCommInitRank comm (0x\w+) .* commId (0x\w+) - Init START$/gm,
+    ),
+  ];
+  assert.equal(inits.length, 4, "the first start and three restarts");
+  for (const i of [1, 2, 3]) assert.ok(Number(inits[i]![1]) > Number(inits[i - 1]![1]), "new PIDs");
+  assert.equal(new Set(inits.map((m) => m[2])).size, 4, "new communicators");
+  assert.equal(new Set(inits.map((m) => m[3])).size, 4, "new commIds");
+  // torchrun's glog lines carry the agent's PID, never a worker's
+  const workers = new Set(inits.map((m) => m[1]));
+  const agents = new Set<string>();
+  for (const m of text.matchAll(/^[IWE]\d{4} [\d:.]+ (\d+) \S*torch\/distributed\/\S+\] /gm)) {
+    assert.ok(!workers.has(m[1]!), `agent line with a worker PID ${m[1]}`);
+    agents.add(m[1]!);
+  }
+  // the agent stops this node's workers: processes of the generation that was running
+  for (const m of text.matchAll(/Sending process (\d+) closing signal SIGTERM/g)) {
+    const pid = Number(m[1]);
+    assert.ok(inits.some((i) => pid >= Number(i[1]) && pid < Number(i[1]) + 8), `SIGTERM ${pid}`);
+  }
+  // the job gives up on its fourth fault: the root cause is the rank whose watchdog fired
+  const lastFault = [
+    ...text.matchAll(/^\[rank(\d+)\]:\[E\d{4} [\d:.]+ ProcessGroupNCCL\.cpp:607\]/gm),
+  ]
+    .at(-1)!;
+  const rank = Number(lastFault[1]);
+  const report = text.slice(text.indexOf("ChildFailedError"));
+  assert.match(report, new RegExp(`^ {2}rank {6}: ${rank} \\(local_rank: ${rank % 8}\\)$`, "m"));
+  assert.match(
+    report,
+    new RegExp(`^ {2}host {6}: \\S+-${String(Math.floor(rank / 8)).padStart(3, "0")}$`, "m"),
+  );
+  assert.match(
+    report,
+    /^ {2}exitcode {2}: -6 \(pid: (\d+)\)\n {2}error_file: <N\/A>\n {2}traceback : Signal 6 \(SIGABRT\) received by PID \1$/m,
+  );
+  // killed by a signal, the workers never reach the process group's destructor
+  assert.doesNotMatch(text.slice(lastFault.index), /process group has NOT been destroyed/);
 });

@@ -51,7 +51,7 @@ function excerpt(text: string, marks: string[]): string {
  * FLOPs per token, N without position embeddings, vocab 50304, no biases) against 312 TFLOP/s,
  * averaged 0.9/0.1 from the fifth iteration of the process on, −1 before.
  */
-function runningMfu(cfg: HiddenConfig, windows: LogWindow[]): number[] {
+function runningMfu(cfg: HiddenConfig, windows: LogWindow[], dts: number[]): number[] {
   const a = cfg.arch;
   const h = a.hidden;
   const n = 50304 * h + a.layers * (3 * h * h + h * h + 2 * h * a.ffn + 2 * h) + h;
@@ -59,10 +59,10 @@ function runningMfu(cfg: HiddenConfig, windows: LogWindow[]): number[] {
   const tokensPerGpu = (cfg.globalBatch * cfg.seqLen) / cfg.gpus;
   let local = 0;
   let running = -1;
-  return windows.map((w) => {
+  return windows.map((w, i) => {
     local += w.steps;
     if (local - 1 >= 5) {
-      const mfu = (flopsPerToken * tokensPerGpu) / (w.meanStepMs / 1000) / 312e12;
+      const mfu = (flopsPerToken * tokensPerGpu) / (dts[i]! / 1000) / 312e12;
       running = running === -1 ? mfu : 0.9 * running + 0.1 * mfu;
     }
     return running * 100;
@@ -98,16 +98,31 @@ for (
     const { text, windows, cfg } = await play(make, request, seed);
     const matches = [...text.matchAll(ITER)];
     assert.equal(matches.length, windows.length, "one iter line per log window");
-    const mfu = runningMfu(cfg, windows);
+    const mfu = runningMfu(cfg, windows, matches.map((m) => Number(m[3])));
+    // train.py logs `iter_num % log_interval == 0`, iter_num 0-based: iteration 0 of a fresh run
+    // and multiples of log_interval only, the last iteration included only if it is one
+    const iters = matches.map((m) => Number(m[1]));
+    for (const it of iters) assert.equal(it % cfg.logInterval, 0, `iter ${it}`);
+    if (cfg.startStep === 0) assert.equal(iters[0], 0, "iteration 0 is logged");
+    const firstIter = Math.ceil(cfg.startStep / cfg.logInterval) * cfg.logInterval;
+    assert.equal(iters[0], firstIter, "from the first multiple of log_interval");
     matches.forEach((m, i) => {
       const w = windows[i]!;
-      // 0-based iter_num when every iteration is logged
-      assert.equal(Number(m[1]), w.last.step - (cfg.logInterval === 1 ? 1 : 0));
-      // the loss of the iteration it logs (lossf), the window's mean step time
+      assert.equal(Number(m[1]), w.last.step - 1, "engine step k is iter_num k - 1");
+      // the loss of the iteration it logs (lossf) and that iteration's dt: its own step time,
+      // plus the evaluation at its top if it had one (or the process's start)
       assert.ok(near(Number(m[2]), w.last.loss, 4), `loss ${m[2]} vs ${w.last.loss}`);
-      assert.ok(near(Number(m[3]), w.meanStepMs, 2), `time ${m[3]} vs ${w.meanStepMs}`);
-      assert.ok(near(Number(m[4]), mfu[i]!, 2), `mfu ${m[4]} vs ${mfu[i]}`);
+      const top = (w.last.step - 1) % cfg.evalInterval === 0 || w.last.step === cfg.startStep + 1;
+      if (top) assert.ok(Number(m[3]) >= w.last.stepMs - 0.01, `time ${m[3]} at an eval`);
+      else assert.ok(near(Number(m[3]), w.last.stepMs, 2), `time ${m[3]} vs ${w.last.stepMs}`);
+      // (recomputed from the printed time, itself rounded to 0.01 ms)
+      assert.ok(Math.abs(Number(m[4]) - mfu[i]!) <= 0.006, `mfu ${m[4]} vs ${mfu[i]}`);
     });
+    // the evaluation at the top of iteration N prints before "iter N"
+    for (const e of text.matchAll(EVAL)) {
+      const at = text.indexOf(`\niter ${e[1]}: `);
+      if (at >= 0) assert.ok(e.index! < at, `step ${e[1]} before iter ${e[1]}`);
+    }
     if (windows[0]!.steps < 5) assert.equal(matches[0]![4], "-100.00", "no estimate yet");
     assert.ok(mfu[mfu.length - 1]! > 5 && mfu[mfu.length - 1]! < 80, "a plausible MFU");
     assert.ok(!/undefined|NaN|Infinity/.test(text));

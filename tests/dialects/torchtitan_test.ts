@@ -10,7 +10,14 @@ import { GPUS, MODELS } from "../../lib/data.ts";
 import { TorchtitanDialect } from "../../lib/dialects/torchtitan.ts";
 import { GIB } from "../../lib/engine/memory.ts";
 import { derivePhysics, RunSim } from "../../lib/engine/run.ts";
-import type { Scenario, ScenarioRequest } from "../../lib/engine/scenario.ts";
+import {
+  buildScenario,
+  isInfeasible,
+  type Scenario,
+  type ScenarioRequest,
+} from "../../lib/engine/scenario.ts";
+import { parseShowArgs } from "../../lib/cli/args.ts";
+import { UsageError } from "../../lib/cli/errors.ts";
 import { createRunContext, play as playBeats } from "../../lib/phases/context.ts";
 import { MemoryTerminal } from "../../lib/term/memory_terminal.ts";
 import { Screen } from "../../lib/term/screen.ts";
@@ -18,6 +25,13 @@ import { assertGolden } from "../_golden.ts";
 import { near, play, START } from "./_harness.ts";
 
 const REQUEST: Omit<ScenarioRequest, "seed"> = { framework: "torchtitan", kind: "pretrain" };
+/** A small fresh run: Llama 3.2 1B on 4 GPUs. */
+const FRESH4: Omit<ScenarioRequest, "seed"> = {
+  ...REQUEST,
+  model: MODELS.find((m) => m.id === "llama-3.2-1b")!,
+  gpus: 4,
+  fresh: true,
+};
 const make = () => new TorchtitanDialect();
 
 function scenario(seed: number, request = REQUEST): Scenario {
@@ -78,7 +92,7 @@ async function show(
 const num = (s: string) => Number(s.replaceAll(",", "").trim());
 
 Deno.test("torchtitan: golden excerpt of a fresh 4-GPU run", async () => {
-  const { text } = await play(make, REQUEST, 226);
+  const { text } = await play(make, FRESH4, 226);
   assert.ok(text.includes("Saving the checkpoint (or staging if async is enabled)."));
   assert.ok(text.includes("validate step:"));
   const golden = excerpt(text, ["validate step:", "Saving the checkpoint"]);
@@ -132,7 +146,7 @@ for (const seed of [1, 10, 21, 31, 226]) {
 }
 
 Deno.test("torchtitan: start-up lines come in train.py's order", async () => {
-  const { text, cfg } = await play(make, REQUEST, 226);
+  const { text, cfg } = await play(make, FRESH4, 226);
   const order = [
     "$ PYTORCH_ALLOC_CONF=",
     "torch/distributed/run.py",
@@ -142,9 +156,9 @@ Deno.test("torchtitan: start-up lines come in train.py's order", async () => {
     `[rank0]:NCCL version ${cfg.site.ncclVersion}`,
     "Loading tokenizer from tokenizer.json",
     "Preparing ",
-    "Building llama3 smollm2_360m with TransformerModelArgs(",
+    "Building llama3 1B with TransformerModelArgs(",
     `CUDA capacity: ${cfg.gpu.smiName} with ${cfg.gpu.capacityGiB.toFixed(2)}GiB memory`,
-    "Model llama3 smollm2_360m size: 361,821,120 total parameters",
+    "Model llama3 1B size: 1,235,814,400 total parameters",
     "Applied selective activation checkpointing to the model",
     "Compiling each TransformerBlock with torch.compile",
     "Applied FSDP to the model",
@@ -155,10 +169,9 @@ Deno.test("torchtitan: start-up lines come in train.py's order", async () => {
     "Trainer is initialized with local batch size ",
     "Training starts at step 1",
     "step:  1  loss: ",
-    "Synchronizing and adjusting timeout for all ProcessGroups to 0:01:40",
+    "Synchronizing and adjusting timeout for all ProcessGroups to 0:10:00",
     "step:  2  loss: ",
-    "[GC] Performing periodic GC collection took ",
-    "validate step: 50  loss: ",
+    "validate step: 20  loss: ",
     "Saving the checkpoint (or staging if async is enabled).",
     "Finished saving the checkpoint (or staging if async is enabled)in ",
   ];
@@ -173,7 +186,7 @@ Deno.test("torchtitan: start-up lines come in train.py's order", async () => {
 });
 
 Deno.test("torchtitan: the last step saves a full checkpoint and the job winds down", async () => {
-  const sc = scenario(226);
+  const sc = scenario(226, FRESH4);
   const cfg = { ...sc.config, totalSteps: sc.config.startStep };
   const term = new MemoryTerminal({ columns: 200 });
   const physics = derivePhysics(cfg, sc.candidate);
@@ -212,6 +225,11 @@ Deno.test("torchtitan: a fault restarts the worker group, which starts up again"
   const text = await show(7, REQUEST, { chaos: true });
   const fault = text.indexOf("Watchdog caught collective operation timeout");
   assert.ok(fault > 0, "chaos makes this seed fault");
+  // the watchdog enforces the timeout train.py set after step 1
+  const timeout = /Timeout\(ms\)=(\d+)\)/.exec(text.slice(fault))![1];
+  const [h, m, s] = /adjusting timeout for all ProcessGroups to (\d+):(\d\d):(\d\d)$/m.exec(text)!
+    .slice(1).map(Number) as [number, number, number];
+  assert.equal((h * 3600 + m * 60 + s) * 1000, Number(timeout));
   const after = text.slice(fault);
   let at = -1;
   for (
@@ -248,4 +266,32 @@ Deno.test("torchtitan: colour paints the step fields only on a colour terminal",
   assert.ok(line.includes("\x1b[31mstep:  2  \x1b[0m"), "step in red");
   assert.ok(line.includes("\x1b[32mloss: "), "loss in green");
   assert.ok(line.includes("\x1b[35mmfu: "), "mfu in magenta");
+});
+
+Deno.test("torchtitan runs only the models it has train specs for (Llama, DeepSeek-V3)", () => {
+  const trains = (id: string, family: string, style: string) =>
+    family.startsWith("Llama") || style === "deepseek_v3" || assert.fail(`torchtitan ran ${id}`);
+  let titan = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    for (const req of [{ seed, framework: "torchtitan" as const }, { seed }]) {
+      const s = buildScenario(req);
+      if (isInfeasible(s) || s.config.framework !== "torchtitan") continue;
+      titan++;
+      trains(s.config.model.id, s.config.model.family, s.config.model.arch.style);
+    }
+  }
+  assert.ok(titan > 100, `${titan} torchtitan runs`);
+  // asked for a model it has no train spec for, the command line says so in one line
+  for (const model of ["gpt2", "qwen2.5-7b", "gemma-2-9b"]) {
+    assert.throws(
+      () => parseShowArgs(["--style", "torchtitan", "--model", model]),
+      (e: unknown) =>
+        e instanceof UsageError && !e.message.includes("\n") &&
+        e.message.includes(`not '${model}'`),
+    );
+  }
+  assert.equal(
+    parseShowArgs(["--style", "torchtitan", "--model", "llama-3.1-8b"]).style,
+    "torchtitan",
+  );
 });
