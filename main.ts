@@ -16,16 +16,20 @@ import { HIDE_CURSOR, RESET, SHOW_CURSOR } from "./lib/term/ansi.ts";
 import { DenoTerminal } from "./lib/term/deno_terminal.ts";
 import { Screen } from "./lib/term/screen.ts";
 import { listen, randomUint32, writeErr, writeOut } from "./lib/shell/io.ts";
-import { trainerMain, VERSION as TRAINER_VERSION } from "./lib/shell/trainer.ts";
-import { generateMain } from "./lib/shell/generate.ts";
-import { parseGenerateArgs } from "./lib/cli/generate_args.ts";
-import {
-  parseTrainerArgs,
-  TRAINER_COMMANDS,
-  type TrainerCommandName,
-} from "./lib/cli/trainer_args.ts";
 
 export const VERSION: string = denoJson.version;
+
+/** Commands of the trainer workflow (lib/cli/trainer_args.ts parses them). */
+export const TRAINER_WORDS = [
+  "train",
+  "status",
+  "runs",
+  "logs",
+  "stop",
+  "resume",
+  "init-config",
+  "worker",
+];
 
 async function show(cfg: ShowConfig): Promise<number> {
   const controller = new AbortController();
@@ -110,11 +114,23 @@ function plan(argv: string[]): number {
 export async function main(argv: string[]): Promise<number> {
   try {
     if (argv[0] === "plan") return plan(argv.slice(1));
-    if (argv[0] === "generate") return await generateMain(parseGenerateArgs(argv.slice(1)));
-    const command = argv[0] as TrainerCommandName | "worker";
-    if ((TRAINER_COMMANDS as readonly string[]).includes(command) || command === "worker") {
-      TRAINER_VERSION.value = VERSION;
-      return await trainerMain(parseTrainerArgs(command, argv.slice(1)), argv);
+    // The trainer and generate commands load on demand: the show starts without their code
+    // (and without the 1.2 MB corpus the sampler is built from).
+    if (argv[0] === "generate") {
+      const [{ generateMain }, { parseGenerateArgs }] = await Promise.all([
+        import("./lib/shell/generate.ts"),
+        import("./lib/cli/generate_args.ts"),
+      ]);
+      return await generateMain(parseGenerateArgs(argv.slice(1)));
+    }
+    if (TRAINER_WORDS.includes(argv[0] ?? "")) {
+      const [shell, args] = await Promise.all([
+        import("./lib/shell/trainer.ts"),
+        import("./lib/cli/trainer_args.ts"),
+      ]);
+      shell.VERSION.value = VERSION;
+      const command = argv[0] as Parameters<typeof args.parseTrainerArgs>[0];
+      return await shell.trainerMain(args.parseTrainerArgs(command, argv.slice(1)), argv);
     }
     const cfg = parseShowArgs(argv);
     if (cfg.help) {

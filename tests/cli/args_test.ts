@@ -287,3 +287,9 @@ Deno.test("closest() suggests the canonical name for a close alias", () => {
   ];
   assert.deepEqual(closest("H10", entries), ["h100-sxm", "a30"]);
 });
+
+Deno.test("main.ts dispatches every trainer command (its list matches the parser's)", async () => {
+  const { TRAINER_WORDS } = await import("../../main.ts");
+  const { TRAINER_COMMANDS } = await import("../../lib/cli/trainer_args.ts");
+  assert.deepEqual(TRAINER_WORDS, [...TRAINER_COMMANDS, "worker"]);
+});
