@@ -47,6 +47,10 @@ export class TrainerDialect extends TorchrunDialect {
     for (const w of d.warnings) beats.push(this.beat(0, ctx, "device", w, "WARNING"));
     const which = d.kind === "cpu"
       ? `Using cpu (${d.name}) · requested: ${d.requested}`
+      : c.nodes > 1
+      ? `Using ${d.count} × ${d.name} on ${c.nodes} nodes (${c.gpusPerNode} each, ${
+        fixed(c.gpu.capacityGiB, 1)
+      } GiB, compute capability ${c.gpu.computeCapability}) · requested: ${d.requested}`
       : `Using ${d.torchDevice}${
         d.count > 1 ? `…cuda:${Number(d.torchDevice.slice(5)) + d.count - 1}` : ""
       } (${d.name}, ${

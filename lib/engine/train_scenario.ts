@@ -43,12 +43,13 @@ export const WORKER_TOKENS_PER_S = 6e5;
 export const INLINE_TOKENS_PER_S = 2.5e6;
 
 /**
- * Step time once the input pipeline is accounted for: with no workers, loading a batch blocks
- * every step; with workers it overlaps compute, and only a pipeline slower than the GPU stalls
- * it (the GPU then idles, which nvidia-smi shows as lower utilization).
+ * Step time once the input pipeline is accounted for: every rank loads its share of the batch
+ * with its own DataLoader. With no workers, loading blocks every step; with workers it overlaps
+ * compute, and only a pipeline slower than the GPU stalls it (the GPU then idles, which
+ * nvidia-smi shows as lower utilization).
  */
-export function withDataLoader(perf: Throughput, workers: number): Throughput {
-  const tokens = perf.tokensPerStep;
+export function withDataLoader(perf: Throughput, workers: number, ranks: number): Throughput {
+  const tokens = perf.tokensPerStep / ranks;
   const stall = workers === 0
     ? tokens / INLINE_TOKENS_PER_S
     : Math.max(0, tokens / (workers * WORKER_TOKENS_PER_S) - perf.stepSeconds);
@@ -105,7 +106,7 @@ export function buildTrainScenario(spec: TrainSpec): Scenario | { reason: string
   );
   const candidate: Candidate = {
     ...evaluated,
-    perf: withDataLoader(evaluated.perf, spec.workers),
+    perf: withDataLoader(evaluated.perf, spec.workers, gpus),
   };
   const stepSeconds = candidate.perf.stepSeconds;
   const logChoices = [1, 2, 5, 10, 20, 25, 50, 100];
@@ -122,8 +123,8 @@ export function buildTrainScenario(spec: TrainSpec): Scenario | { reason: string
     arch: model.arch,
     gpu,
     gpus,
-    nodes: 1,
-    gpusPerNode: gpus,
+    nodes: Math.ceil(gpus / gpu.gpusPerNode),
+    gpusPerNode: Math.min(gpus, gpu.gpusPerNode),
     layout,
     precision,
     seqLen,

@@ -114,11 +114,16 @@ export function resolveDevice(
       );
     }
   }
-  const available = gpu.gpusPerNode;
+  // one machine, or a cluster of whole machines (--gpus 64 on 8-GPU nodes: 8 nodes)
+  const perNode = gpu.gpusPerNode;
+  const cluster = index === 0 && c.gpus > perNode && c.gpus % perNode === 0;
+  const available = cluster ? c.gpus : perNode;
   if (c.gpus > available - index) {
     throw new UsageError(
       `--gpus ${c.gpus}${index ? ` from cuda:${index}` : ""}: not enough devices: ` +
-        `this machine has ${machine(gpu)}`,
+        `this machine has ${machine(gpu)}; more takes whole machines (--gpus ${2 * perNode}, ${
+          3 * perNode
+        } …)`,
     );
   }
   const device: ResolvedDevice = {

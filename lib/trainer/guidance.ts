@@ -21,7 +21,7 @@ function evaluate(cfg: HiddenConfig, microBatch: number, workers: number): Candi
     seqLen: cfg.seqLen,
     globalBatch: cfg.globalBatch,
   }, { ...cfg.layout, microBatch });
-  return { ...c, perf: withDataLoader(c.perf, workers) };
+  return { ...c, perf: withDataLoader(c.perf, workers, cfg.gpus) };
 }
 
 function gib(bytes: number): string {
@@ -77,7 +77,9 @@ export function guidance(s: Scenario, workers: number): string[] {
   const unfed = evaluate(cfg, mb, 1024);
   const stall = c.perf.stepSeconds - unfed.perf.stepSeconds;
   if (stall > 0.02 * c.perf.stepSeconds) {
-    const need = Math.ceil(c.perf.tokensPerStep / (WORKER_TOKENS_PER_S * unfed.perf.stepSeconds));
+    const need = Math.ceil(
+      c.perf.tokensPerStep / cfg.gpus / (WORKER_TOKENS_PER_S * unfed.perf.stepSeconds),
+    );
     out.push(
       `the input pipeline stalls every step by ${fixed(stall * 1000, 0)} ms of ${
         fixed(c.perf.stepSeconds * 1000, 0)

@@ -94,15 +94,17 @@ Deno.test("more GPUs than the machine has (from the start index) is always an er
   assert.equal(resolve({ gpus: 4 }).device.count, 4);
   assert.equal(
     usageError({ gpus: 5 }),
-    "--gpus 5: not enough devices: this machine has 4 × NVIDIA A30 (cuda:0 … cuda:3)",
+    "--gpus 5: not enough devices: this machine has 4 × NVIDIA A30 (cuda:0 … cuda:3); more takes whole machines (--gpus 8, 12 …)",
   );
   assert.equal(resolve({ device: "cuda:2", gpus: 2 }).device.count, 2);
   assert.equal(
     usageError({ device: "cuda:2", gpus: 3 }),
-    "--gpus 3 from cuda:2: not enough devices: this machine has 4 × NVIDIA A30 (cuda:0 … cuda:3)",
+    "--gpus 3 from cuda:2: not enough devices: this machine has 4 × NVIDIA A30 (cuda:0 … cuda:3); more takes whole machines (--gpus 8, 12 …)",
   );
   assert.equal(resolve({ device: "h100", gpus: 8 }).device.count, 8);
-  assert.match(usageError({ device: "h100", gpus: 16 }), /has 8 × NVIDIA H100 80GB HBM3/);
+  assert.match(usageError({ device: "h100", gpus: 12 }), /has 8 × NVIDIA H100 80GB HBM3/);
+  const cluster = resolve({ device: "h100", gpus: 64 }).device;
+  assert.deepEqual([cluster.count, cluster.available], [64, 64], "8 whole machines");
 });
 
 Deno.test("an unknown GPU name falls back to the closest match, or fails when strict", () => {

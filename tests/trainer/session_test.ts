@@ -147,8 +147,12 @@ Deno.test("trainScenario() takes the user's batch and data as given: steps per e
 
 Deno.test("withDataLoader(): no workers blocks every step; enough workers cost nothing", () => {
   const perf = scenario({ workers: 64 }).candidate.perf;
-  assert.equal(withDataLoader(perf, 64), perf);
-  const inline = withDataLoader(perf, 0);
+  assert.equal(withDataLoader(perf, 64, 1), perf);
+  const inline = withDataLoader(perf, 0, 1);
+  assert.ok(
+    withDataLoader(perf, 0, 8).stepSeconds < inline.stepSeconds,
+    "8 ranks load an eighth each",
+  );
   assert.ok(inline.stepSeconds > perf.stepSeconds);
   assert.ok(Math.abs(inline.tokensPerSecond * inline.stepSeconds - perf.tokensPerStep) < 1e-6);
   assert.ok(inline.mfu < perf.mfu);
