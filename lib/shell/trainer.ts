@@ -388,15 +388,17 @@ function readConfigFile(file: string | null): Partial<TrainConfig> {
   return parseConfigToml(text, path);
 }
 
-async function train(
-  r: Extract<TrainerRequest, { cmd: "train" }>,
+/**
+ * A new run on disk (meta.json and a queued state.json) from its settings: the application
+ * function behind `llm-sim train` and the monitor's launch form. Checks everything first.
+ */
+export function createRun(
+  store: RunStore,
+  config: TrainConfig,
   argv: string[],
-): Promise<number> {
-  const config = mergeConfig(readConfigFile(r.configFile), r.settings);
+): { id: string; meta: RunMeta } {
   validateConfig(config);
   const { device, precision } = resolveDevice(config);
-  const store = storeOf(r.runsDir, true);
-  if (r.detach) needRun();
   const now = Date.now();
   const id = newRunId(now, slug(config.model), randomUint32());
   const made = trainScenario(config, device, precision, {
@@ -421,28 +423,31 @@ async function train(
     argv,
   };
   store.create(meta, freshState(id, now));
-  if (r.detach) {
-    const pid = await detachWorker(store, id, [], r.pace);
-    writeOut(
-      `started run ${id} in the background (pid ${pid})\n` +
-        `  llm-sim status ${id}\n  llm-sim logs ${id} -f\n  llm-sim stop ${id}\n`,
-    );
-    return 0;
-  }
-  return await playRun({
-    store,
-    id,
-    checkpoint: null,
-    moreEpochs: 0,
-    pace: r.pace,
-    foreground: true,
-  });
+  return { id, meta };
 }
 
-async function resume(r: Extract<TrainerRequest, { cmd: "resume" }>): Promise<number> {
-  const store = storeOf(r.runsDir, true);
-  if (r.detach) needRun();
-  const id = store.resolve(r.run ?? undefined);
+/** Start a new run in the background; returns its id and pid. */
+export async function startDetached(
+  store: RunStore,
+  config: TrainConfig,
+  argv: string[],
+  pace: Pace,
+): Promise<{ id: string; pid: number }> {
+  needRun();
+  const { id } = createRun(store, config, argv);
+  return { id, pid: await detachWorker(store, id, [], pace) };
+}
+
+/**
+ * Queue a resume of run `id` from a checkpoint for `moreEpochs` epochs: refused while the run
+ * is locked or without that checkpoint. Returns the checkpoint's step and the worker's flags.
+ */
+export function prepareResume(
+  store: RunStore,
+  id: string,
+  checkpoint: number | "latest",
+  moreEpochs: number,
+): { step: number; extra: string[] } {
   if (store.alive(id)) {
     const s = store.state(id);
     throw new UsageError(
@@ -452,7 +457,7 @@ async function resume(r: Extract<TrainerRequest, { cmd: "resume" }>): Promise<nu
     );
   }
   const saved = store.checkpoints(id);
-  const step = r.checkpoint === "latest" ? saved.at(-1) ?? null : r.checkpoint;
+  const step = checkpoint === "latest" ? saved.at(-1) ?? null : checkpoint;
   if (step === null) throw new UsageError(`run ${id} has no checkpoint to resume from`);
   if (!saved.includes(step)) {
     throw new UsageError(
@@ -473,9 +478,59 @@ async function resume(r: Extract<TrainerRequest, { cmd: "resume" }>): Promise<nu
     endedAt: null,
     resumes: state.resumes + 1,
   });
-  const extra = ["--checkpoint", String(step), "--more-epochs", String(r.moreEpochs)];
+  return { step, extra: ["--checkpoint", String(step), "--more-epochs", String(moreEpochs)] };
+}
+
+/** Resume run `id` in the background; returns the checkpoint step and the worker's pid. */
+export async function resumeDetached(
+  store: RunStore,
+  id: string,
+  checkpoint: number | "latest",
+  moreEpochs: number,
+  pace: Pace,
+): Promise<{ step: number; pid: number }> {
+  needRun();
+  const { step, extra } = prepareResume(store, id, checkpoint, moreEpochs);
+  return { step, pid: await detachWorker(store, id, extra, pace) };
+}
+
+/** Ask a running run to stop after its step (it saves and ends as stopped). */
+export function requestStop(store: RunStore, id: string): void {
+  const { state, alive } = observe(store, id);
+  if (!alive) throw new UsageError(`run ${id} is not running (${state.status}); nothing to stop`);
+  store.requestStop(id);
+}
+
+async function train(
+  r: Extract<TrainerRequest, { cmd: "train" }>,
+  argv: string[],
+): Promise<number> {
+  const config = mergeConfig(readConfigFile(r.configFile), r.settings);
+  const store = storeOf(r.runsDir, true);
   if (r.detach) {
-    const pid = await detachWorker(store, id, extra, r.pace);
+    const { id, pid } = await startDetached(store, config, argv, r.pace);
+    writeOut(
+      `started run ${id} in the background (pid ${pid})\n` +
+        `  llm-sim status ${id}\n  llm-sim logs ${id} -f\n  llm-sim stop ${id}\n`,
+    );
+    return 0;
+  }
+  const { id } = createRun(store, config, argv);
+  return await playRun({
+    store,
+    id,
+    checkpoint: null,
+    moreEpochs: 0,
+    pace: r.pace,
+    foreground: true,
+  });
+}
+
+async function resume(r: Extract<TrainerRequest, { cmd: "resume" }>): Promise<number> {
+  const store = storeOf(r.runsDir, true);
+  const id = store.resolve(r.run ?? undefined);
+  if (r.detach) {
+    const { step, pid } = await resumeDetached(store, id, r.checkpoint, r.moreEpochs, r.pace);
     writeOut(
       `resumed run ${id} from step-${step} for ${r.moreEpochs} more epoch${
         r.moreEpochs > 1 ? "s" : ""
@@ -483,6 +538,7 @@ async function resume(r: Extract<TrainerRequest, { cmd: "resume" }>): Promise<nu
     );
     return 0;
   }
+  const { step } = prepareResume(store, id, r.checkpoint, r.moreEpochs);
   return await playRun({
     store,
     id,
@@ -602,11 +658,7 @@ async function logs(r: Extract<TrainerRequest, { cmd: "logs" }>): Promise<number
 async function stop(r: Extract<TrainerRequest, { cmd: "stop" }>): Promise<number> {
   const store = storeOf(r.runsDir, true);
   const id = store.resolve(r.run ?? undefined);
-  const { state, alive } = observe(store, id);
-  if (!alive) {
-    throw new UsageError(`run ${id} is not running (${state.status}); nothing to stop`);
-  }
-  store.requestStop(id);
+  requestStop(store, id);
   if (!r.wait) {
     writeOut(`asked run ${id} to stop\n`);
     return 0;
