@@ -5,17 +5,21 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { parseShowArgs, type ShowConfig } from "./lib/cli/args.ts";
+import { showRequest } from "./lib/cli/show_config.ts";
 import { UsageError } from "./lib/cli/errors.ts";
 import { renderList } from "./lib/cli/lists.ts";
 import { SHOW_HELP } from "./lib/cli/usage.ts";
 import { computePlan, parsePlanArgs, PLAN_HELP, planJson, planText } from "./lib/cli/plan.ts";
 import { type Clock, RealClock, VirtualClock } from "./lib/core/clock.ts";
 import { InfeasibleError, runShow } from "./lib/core/scheduler.ts";
-import { dialectFor, jsonlDialect, STYLE_FRAMEWORK } from "./lib/dialects/mod.ts";
+import { dialectFor, jsonlDialect } from "./lib/dialects/mod.ts";
 import { HIDE_CURSOR, RESET, SHOW_CURSOR } from "./lib/term/ansi.ts";
+import { CastRecorder } from "./lib/term/cast.ts";
 import { DenoTerminal } from "./lib/term/deno_terminal.ts";
+import type { Terminal } from "./lib/term/terminal.ts";
 import { Screen } from "./lib/term/screen.ts";
 import { listen, randomUint32, writeErr, writeOut } from "./lib/shell/io.ts";
+import { openCastFile } from "./lib/shell/record.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -32,6 +36,8 @@ export const TRAINER_WORDS = [
 ];
 
 async function show(cfg: ShowConfig): Promise<number> {
+  // --record refuses (exit 2) before anything plays unless --allow-write=FILE was given
+  const cast = cfg.record !== null ? openCastFile(cfg.record) : null;
   const controller = new AbortController();
   let why: "signal" | "time" | "pipe" | null = null;
   const stop = (reason: "signal" | "time" | "pipe") => {
@@ -44,22 +50,34 @@ async function show(cfg: ShowConfig): Promise<number> {
     onBrokenPipe: () => stop("pipe"),
   });
   const jsonl = cfg.format === "jsonl";
-  const screen = new Screen(term, { wrap: !jsonl && (term.live || cfg.width !== null) });
   const startMs = cfg.startTime ?? Date.now();
   const signal = controller.signal;
+  let rec: CastRecorder | null = null;
+  const flush = () => {
+    term.flush();
+    rec?.flush();
+    cast?.flush();
+  };
   const clock: Clock = cfg.instant
     ? new VirtualClock(startMs, {
       signal,
       wallNow: () => performance.now(),
-      beforeYield: () => term.flush(),
+      beforeYield: flush,
     })
     : new RealClock({
       speed: cfg.speed,
       startMs,
       realNow: () => performance.now(),
       signal,
-      beforeSleep: () => term.flush(),
+      beforeSleep: flush,
     });
+  const seed = cfg.seed ?? randomUint32();
+  const out: Terminal = cast === null ? term : (rec = new CastRecorder(term, {
+    now: () => clock.now(),
+    sink: cast.write,
+    title: `llm-sim --seed ${seed}${cfg.replayFlags}`,
+  }));
+  const screen = new Screen(out, { wrap: !jsonl && (term.live || cfg.width !== null) });
   const unlisten = [
     listen("SIGINT", () => stop("signal")),
     listen("SIGTERM", () => stop("signal")),
@@ -68,20 +86,13 @@ async function show(cfg: ShowConfig): Promise<number> {
   const timer = cfg.exitAfterTimeMs !== null
     ? setTimeout(() => stop("time"), cfg.exitAfterTimeMs)
     : undefined;
-  if (term.live) term.write(HIDE_CURSOR);
+  if (term.live) out.write(HIDE_CURSOR);
   try {
     await runShow({
-      seed: cfg.seed ?? randomUint32(),
+      seed,
       exitAfterRuns: cfg.exitAfterRuns,
       tz: -new Date(startMs).getTimezoneOffset(),
-      request: {
-        ...(cfg.model ? { model: cfg.model } : {}),
-        ...(cfg.displayName ? { displayName: cfg.displayName } : {}),
-        ...(cfg.gpu ? { gpu: cfg.gpu } : {}),
-        ...(cfg.gpus !== null ? { gpus: cfg.gpus } : {}),
-        ...(cfg.precision ? { precision: cfg.precision } : {}),
-        ...(cfg.style ? { framework: STYLE_FRAMEWORK[cfg.style] } : {}),
-      },
+      request: showRequest(cfg),
       replayFlags: cfg.replayFlags,
       dialect: (s) => (jsonl ? jsonlDialect() : dialectFor(s.config.framework)),
       chaos: cfg.chaos,
@@ -89,7 +100,9 @@ async function show(cfg: ShowConfig): Promise<number> {
   } finally {
     clearTimeout(timer);
     for (const off of unlisten) off();
-    if (term.live) term.write(RESET + SHOW_CURSOR);
+    if (term.live) out.write(RESET + SHOW_CURSOR);
+    rec?.flush();
+    cast?.close();
     term.flush();
   }
   return why === "signal" ? 130 : 0;
@@ -122,6 +135,16 @@ export async function main(argv: string[]): Promise<number> {
         import("./lib/cli/generate_args.ts"),
       ]);
       return await generateMain(parseGenerateArgs(argv.slice(1)));
+    }
+    if (argv[0] === "monitor") {
+      const { monitorMain } = await import("./lib/shell/monitor.ts");
+      return await monitorMain(argv.slice(1));
+    }
+    if (argv[0] === "completions") {
+      const c = await import("./lib/cli/completions.ts");
+      const shell = c.parseCompletionsArgs(argv.slice(1));
+      writeOut(shell === null ? c.COMPLETIONS_HELP : c.completionScript(shell));
+      return 0;
     }
     if (TRAINER_WORDS.includes(argv[0] ?? "")) {
       const [shell, args] = await Promise.all([

@@ -9,6 +9,7 @@
  *   peak RSS                the show's VmHWM after 35 s ÷ hello world's
  *   instant lines/s         a 10,000-step run with --instant to /dev/null
  *   JSONL events/s          the same run with --format jsonl
+ *   monitor                 bytes/s and CPU % watching a 64-GPU run, against full redraws
  *   generate                the n-gram model's build time and the sampler's tokens/s
  */
 import { GPUS, MODELS } from "../lib/data.ts";
@@ -69,11 +70,15 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** The show at speed 1 in a 120×40 pty: CPU %, bytes/s over 5–35 s, and peak RSS. */
-async function showInPty(): Promise<{ cpu: number; bytesPerSec: number; rssMiB: number }> {
-  const cmd = `stty cols 120 rows 40; exec ${DENO} run --no-prompt ${MAIN} --seed 2`;
+/** A command in a 120×40 pty: CPU %, bytes/s over [warm, warm + measure] ms, peak RSS. */
+async function inPty(
+  command: string,
+  warmMs: number,
+  measureMs: number,
+  quit: string,
+): Promise<{ cpu: number; bytesPerSec: number; rssMiB: number }> {
   const child = new Deno.Command("script", {
-    args: ["-qefc", cmd, "/dev/null"],
+    args: ["-qefc", `stty cols 120 rows 40; exec ${command}`, "/dev/null"],
     stdin: "piped",
     stdout: "piped",
     stderr: "null",
@@ -93,17 +98,17 @@ async function showInPty(): Promise<{ cpu: number; bytesPerSec: number; rssMiB: 
     await sleep(50);
     pid = childPid(child.pid);
   }
-  if (pid === null) throw new Error("could not find the show's process");
-  await sleep(5000 - 50);
+  if (pid === null) throw new Error(`could not find the process of: ${command}`);
+  await sleep(warmMs - 50);
   const a = procStat(pid);
   const bytesA = bytes;
   const t0 = performance.now();
-  await sleep(30000);
+  await sleep(measureMs);
   const b = procStat(pid);
   const secs = (performance.now() - t0) / 1000;
   const bytesB = bytes;
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode("\x03"));
+  await writer.write(new TextEncoder().encode(quit));
   await writer.close();
   await child.status;
   return {
@@ -112,6 +117,66 @@ async function showInPty(): Promise<{ cpu: number; bytesPerSec: number; rssMiB: 
     rssMiB: b.hwmKiB / 1024,
   };
 }
+
+/** The show at speed 1 in a 120×40 pty: CPU %, bytes/s over 5–35 s, and peak RSS. */
+function showInPty() {
+  return inPty(`${DENO} run --no-prompt ${MAIN} --seed 2`, 5000, 30000, "\x03");
+}
+
+/**
+ * `llm-sim monitor` watching a 64-GPU run (8 × 8 H100) at 4 refreshes/s in a 120×40 pty, and
+ * the same monitor painting every frame whole (the baseline): bytes/s and CPU % over 20 s.
+ */
+async function monitorInPty(): Promise<{ diff: PtyFigures; full: PtyFigures }> {
+  const dir = Deno.makeTempDirSync({ prefix: "llm-sim-bench-" });
+  const runs = `${dir}/runs`;
+  const perms = [`--allow-read=${runs}`, `--allow-write=${runs}`, `--allow-run=${DENO}`];
+  const started = await new Deno.Command(DENO, {
+    args: [
+      "run",
+      "--no-prompt",
+      ...perms,
+      MAIN,
+      "train",
+      "--runs-dir",
+      runs,
+      "--detach",
+      "--device",
+      "H100",
+      "--gpus",
+      "64",
+      "--model",
+      "llama-3.2-1b",
+      "--dataset",
+      "tinystories",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const pid = Number(/\(pid (\d+)\)/.exec(dec.decode(started.stdout))?.[1]);
+  if (!pid) throw new Error(`could not start the 64-GPU run: ${dec.decode(started.stderr)}`);
+  try {
+    const monitor = (extra: string) =>
+      inPty(
+        `${DENO} run --no-prompt ${perms.join(" ")} ${MAIN} monitor --runs-dir ${runs}${extra}`,
+        15000,
+        20000,
+        "q",
+      );
+    const diff = await monitor("");
+    const full = await monitor(" --full-redraw");
+    return { diff, full };
+  } finally {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+type PtyFigures = Awaited<ReturnType<typeof inPty>>;
 
 async function helloRss(): Promise<number> {
   const child = new Deno.Command(DENO, {
@@ -173,6 +238,8 @@ const inst = await instantLines();
 log("instant JSONL events/s …");
 const events = await instantLines(true);
 log("hello-world memory …");
+log("monitor on a 64-GPU run, diff and full redraw, 2 × 35 s …");
+const mon = await monitorInPty();
 log("generate: model build and sampler …");
 const gen = await sampler();
 const gpt2OnA30 = 1 / decodeSeconds(
@@ -241,6 +308,20 @@ const table = [
     "—",
     "—",
     "≥ 1,000,000 events/s",
+  ),
+  row(
+    "`monitor`, 64-GPU run, 4 refreshes/s, 120×40: output",
+    `${(mon.diff.bytesPerSec / 1024).toFixed(2)} KB/s`,
+    `${(mon.full.bytesPerSec / 1024).toFixed(2)} KB/s (every frame painted whole)`,
+    `${(mon.diff.bytesPerSec / mon.full.bytesPerSec).toFixed(3)}×`,
+    "≤ 8 KB/s",
+  ),
+  row(
+    "`monitor`, same: CPU, % of one core",
+    `${mon.diff.cpu.toFixed(2)} %`,
+    `${mon.full.cpu.toFixed(2)} %`,
+    `${(mon.diff.cpu / mon.full.cpu).toFixed(2)}×`,
+    "≤ 2 %",
   ),
   row(
     "`generate`: n-gram model build (Moby-Dick, 4-grams), cold process",

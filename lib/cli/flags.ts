@@ -1,21 +1,15 @@
 /**
  * Flag parsing shared by every command: node:util parseArgs, with its errors turned into one
- * clear UsageError line, and typed value checks that name the flag and what it allows.
+ * clear UsageError line; the typed value checks that name the flag and what it allows live in
+ * values.ts (no `node:` import there, for the browser build) and are re-exported here.
  */
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
 import { closest } from "./suggest.ts";
-import { parseDuration } from "./duration.ts";
+import type { FlagSpec, Parsed } from "./values.ts";
 
-export type FlagSpec = Record<
-  string,
-  { type: "string" | "boolean"; short?: string; multiple?: boolean }
->;
-
-export interface Parsed {
-  values: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
-}
+export type { FlagSpec, Parsed } from "./values.ts";
+export { bool, choiceFlag, durationFlag, intFlag, numFlag, str } from "./values.ts";
 
 /** Parse `argv` against `spec`; `command` names the command in messages ("llm-sim plan"). */
 export function parseFlags(argv: string[], spec: FlagSpec, command: string): Parsed {
@@ -55,60 +49,4 @@ export function parseFlags(argv: string[], spec: FlagSpec, command: string): Par
     if (noValue) throw new UsageError(`${noValue[2]} takes no value`);
     throw new UsageError(msg.split("\n")[0] ?? msg);
   }
-}
-
-export function str(p: Parsed, name: string): string | undefined {
-  const v = p.values[name];
-  return typeof v === "string" ? v : undefined;
-}
-
-export function bool(p: Parsed, name: string): boolean {
-  return p.values[name] === true;
-}
-
-/** A whole number in [min, max]. */
-export function intFlag(p: Parsed, name: string, min: number, max: number): number | undefined {
-  const v = str(p, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\s*-?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not '${v}'`);
-  }
-  return n;
-}
-
-/** A number in [min, max]. */
-export function numFlag(p: Parsed, name: string, min: number, max: number): number | undefined {
-  const v = str(p, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}, not '${v}'`);
-  }
-  return n;
-}
-
-/** One of the allowed words. */
-export function choiceFlag<T extends string>(
-  p: Parsed,
-  name: string,
-  allowed: readonly T[],
-): T | undefined {
-  const v = str(p, name);
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, not '${v}'`);
-  }
-  return v as T;
-}
-
-/** A duration (90s, 2m, 1h30m) in milliseconds. */
-export function durationFlag(p: Parsed, name: string): number | undefined {
-  const v = str(p, name);
-  if (v === undefined) return undefined;
-  const ms = parseDuration(v);
-  if (ms === null || ms <= 0) {
-    throw new UsageError(`--${name} must be a duration like 90s, 2m or 1h30m, not '${v}'`);
-  }
-  return ms;
 }

@@ -1,7 +1,7 @@
 /** `llm-sim generate` flags: a pure parse to a typed request; bad values are one-line errors. */
 import { MAX_NEW_TOKENS } from "../generate/session.ts";
 import { UsageError } from "./errors.ts";
-import { bool, intFlag, numFlag, parseFlags, str } from "./flags.ts";
+import { bool, type FlagSpec, intFlag, numFlag, parseFlags, str } from "./flags.ts";
 import type { Pace } from "./trainer_args.ts";
 
 export interface GenerateArgs {
@@ -20,25 +20,28 @@ export interface GenerateArgs {
   pace: Pace;
 }
 
+/** `llm-sim generate`'s flags (shell completions are generated from these too). */
+export const GENERATE_FLAGS: FlagSpec = {
+  run: { type: "string" },
+  checkpoint: { type: "string" },
+  prompt: { type: "string" },
+  "max-new-tokens": { type: "string" },
+  temperature: { type: "string" },
+  "top-k": { type: "string" },
+  "top-p": { type: "string" },
+  "repetition-penalty": { type: "string" },
+  seed: { type: "string" },
+  json: { type: "boolean" },
+  "runs-dir": { type: "string" },
+  speed: { type: "string" },
+  instant: { type: "boolean" },
+  width: { type: "string" },
+  "no-color": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+
 export function parseGenerateArgs(argv: string[]): GenerateArgs {
-  const p = parseFlags(argv, {
-    run: { type: "string" },
-    checkpoint: { type: "string" },
-    prompt: { type: "string" },
-    "max-new-tokens": { type: "string" },
-    temperature: { type: "string" },
-    "top-k": { type: "string" },
-    "top-p": { type: "string" },
-    "repetition-penalty": { type: "string" },
-    seed: { type: "string" },
-    json: { type: "boolean" },
-    "runs-dir": { type: "string" },
-    speed: { type: "string" },
-    instant: { type: "boolean" },
-    width: { type: "string" },
-    "no-color": { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  }, "llm-sim generate");
+  const p = parseFlags(argv, GENERATE_FLAGS, "llm-sim generate");
   if (p.positionals.length > 0) {
     throw new UsageError(
       `generate takes flags only (the prompt goes in --prompt), got '${p.positionals[0]}'`,

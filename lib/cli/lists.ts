@@ -2,7 +2,7 @@
 import { DATASETS, FUN_MODELS, GPUS, MODELS } from "../data.ts";
 import { paramCount } from "../engine/arch.ts";
 import { compactCount } from "../render/format.ts";
-import type { ListName } from "./args.ts";
+import type { ListName } from "./show_config.ts";
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

@@ -78,7 +78,7 @@ Training:
   --json                 machine-readable; its "args" reproduce the plan exactly
 `;
 
-const FRAMEWORKS: readonly Framework[] = [
+export const FRAMEWORKS: readonly Framework[] = [
   "megatron",
   "torchtitan",
   "deepspeed",
@@ -88,9 +88,10 @@ const FRAMEWORKS: readonly Framework[] = [
   "fsdp",
   "megascale",
 ];
-const SHARDINGS: readonly Sharding[] = ["ddp", "zero1", "zero2", "zero3"];
-const RECOMPUTES: readonly Recompute[] = ["selective", "full"];
-const PRECISIONS: readonly Precision[] = ["bf16", "fp16", "fp8", "fp32"];
+export const SHARDINGS: readonly Sharding[] = ["ddp", "zero1", "zero2", "zero3"];
+export const RECOMPUTES: readonly Recompute[] = ["selective", "full"];
+export const PRECISIONS: readonly Precision[] = ["bf16", "fp16", "fp8", "fp32"];
+export const MLPS = ["swiglu", "gelu", "geglu"] as const;
 
 /** Counts as people write them: 4096, 4M, 15.6T, 2e12, 1,000,000. */
 export function parseCount(flag: string, text: string): number {
@@ -130,7 +131,7 @@ function archFromFlags(p: Parsed, base: Architecture | null): Architecture {
   if (layers === undefined || hidden === undefined || heads === undefined) {
     throw new UsageError("plan needs --model NAME, or --layers, --hidden and --heads");
   }
-  const mlp = choiceFlag(p, "mlp", ["swiglu", "gelu", "geglu"] as const) ?? base?.mlp ?? "swiglu";
+  const mlp = choiceFlag(p, "mlp", MLPS) ?? base?.mlp ?? "swiglu";
   const headDim = num("head-dim", 8, 1024) ??
     (base && base.hidden === hidden && base.heads === heads
       ? base.headDim

@@ -69,6 +69,37 @@ const PACE_FLAGS: FlagSpec = {
 const RUNS_DIR: FlagSpec = { "runs-dir": { type: "string" } };
 const HELP: FlagSpec = { help: { type: "boolean", short: "h" } };
 
+/** Each command's flags (shell completions are generated from these too). */
+export const TRAINER_FLAGS: Record<TrainerCommandName | "worker", FlagSpec> = {
+  train: {
+    ...configFlagSpec,
+    ...PACE_FLAGS,
+    ...RUNS_DIR,
+    ...HELP,
+    config: { type: "string" },
+    detach: { type: "boolean" },
+  },
+  status: { ...RUNS_DIR, ...HELP, json: { type: "boolean" } },
+  runs: { ...RUNS_DIR, ...HELP, json: { type: "boolean" } },
+  logs: { ...RUNS_DIR, ...HELP, follow: { type: "boolean", short: "f" } },
+  stop: { ...RUNS_DIR, ...HELP, "no-wait": { type: "boolean" } },
+  resume: {
+    ...PACE_FLAGS,
+    ...RUNS_DIR,
+    ...HELP,
+    checkpoint: { type: "string" },
+    "more-epochs": { type: "string" },
+    detach: { type: "boolean" },
+  },
+  "init-config": { ...HELP, force: { type: "boolean" }, stdout: { type: "boolean" } },
+  worker: {
+    ...PACE_FLAGS,
+    ...RUNS_DIR,
+    checkpoint: { type: "string" },
+    "more-epochs": { type: "string" },
+  },
+};
+
 function pace(p: ReturnType<typeof parseFlags>): Pace {
   return {
     speed: numFlag(p, "speed", 0.01, 1e6) ?? 1,
@@ -116,16 +147,9 @@ export function parseTrainerArgs(
   argv: string[],
 ): TrainerRequest {
   const name = `llm-sim ${command}`;
+  const p = parseFlags(argv, TRAINER_FLAGS[command], name);
   switch (command) {
     case "train": {
-      const p = parseFlags(argv, {
-        ...configFlagSpec,
-        ...PACE_FLAGS,
-        ...RUNS_DIR,
-        ...HELP,
-        config: { type: "string" },
-        detach: { type: "boolean" },
-      }, name);
       if (bool(p, "help")) return { cmd: "help", of: "train" };
       noPositionals(p, name);
       return {
@@ -138,7 +162,6 @@ export function parseTrainerArgs(
       };
     }
     case "status": {
-      const p = parseFlags(argv, { ...RUNS_DIR, ...HELP, json: { type: "boolean" } }, name);
       if (bool(p, "help")) return { cmd: "help", of: "status" };
       return {
         cmd: "status",
@@ -148,17 +171,11 @@ export function parseTrainerArgs(
       };
     }
     case "runs": {
-      const p = parseFlags(argv, { ...RUNS_DIR, ...HELP, json: { type: "boolean" } }, name);
       if (bool(p, "help")) return { cmd: "help", of: "runs" };
       noPositionals(p, name);
       return { cmd: "runs", json: bool(p, "json"), runsDir: str(p, "runs-dir") ?? null };
     }
     case "logs": {
-      const p = parseFlags(
-        argv,
-        { ...RUNS_DIR, ...HELP, follow: { type: "boolean", short: "f" } },
-        name,
-      );
       if (bool(p, "help")) return { cmd: "help", of: "logs" };
       return {
         cmd: "logs",
@@ -168,7 +185,6 @@ export function parseTrainerArgs(
       };
     }
     case "stop": {
-      const p = parseFlags(argv, { ...RUNS_DIR, ...HELP, "no-wait": { type: "boolean" } }, name);
       if (bool(p, "help")) return { cmd: "help", of: "stop" };
       return {
         cmd: "stop",
@@ -178,14 +194,6 @@ export function parseTrainerArgs(
       };
     }
     case "resume": {
-      const p = parseFlags(argv, {
-        ...PACE_FLAGS,
-        ...RUNS_DIR,
-        ...HELP,
-        checkpoint: { type: "string" },
-        "more-epochs": { type: "string" },
-        detach: { type: "boolean" },
-      }, name);
       if (bool(p, "help")) return { cmd: "help", of: "resume" };
       return {
         cmd: "resume",
@@ -198,11 +206,6 @@ export function parseTrainerArgs(
       };
     }
     case "init-config": {
-      const p = parseFlags(argv, {
-        ...HELP,
-        force: { type: "boolean" },
-        stdout: { type: "boolean" },
-      }, name);
       if (bool(p, "help")) return { cmd: "help", of: "init-config" };
       if (p.positionals.length > 1) throw new UsageError(`${name} takes one file name`);
       return {
@@ -213,12 +216,6 @@ export function parseTrainerArgs(
       };
     }
     case "worker": {
-      const p = parseFlags(argv, {
-        ...PACE_FLAGS,
-        ...RUNS_DIR,
-        checkpoint: { type: "string" },
-        "more-epochs": { type: "string" },
-      }, name);
       const run = oneRun(p, name);
       const dir = str(p, "runs-dir");
       if (run === null || dir === undefined) {

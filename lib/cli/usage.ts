@@ -9,6 +9,8 @@ Usage:
   llm-sim status|runs|logs|stop|resume|init-config
                              the trainer workflow (each has --help)
   llm-sim generate [flags]   sample text from a run's checkpoint (llm-sim generate --help)
+  llm-sim completions SHELL  print shell completions for bash, zsh or fish
+  llm-sim monitor            a live terminal UI over the runs (llm-sim monitor --help)
 
 Flags:
   --style NAME               print runs as megatron, hf, torchtitan, deepspeed, lightning,
@@ -29,6 +31,8 @@ Flags:
   --chaos                    a flaky cluster: NCCL timeouts, restarts from the last
                              checkpoint and slow nodes every few minutes
   --start-time T             simulated start, e.g. 2026-11-26T09:00:00Z (reproducible logs)
+  --record FILE              also write an asciicast v2 recording of the show to FILE
+                             (needs deno run --allow-write=FILE)
   -h, --help                 this help
   -V, --version              print the version
 

@@ -13,9 +13,92 @@ import { qualityFor } from "../generate/quality.ts";
 import { generate } from "../generate/session.ts";
 import { fixed } from "../render/format.ts";
 import { StoreError } from "../store/schema.ts";
+import type { RunStore } from "../store/disk.ts";
 import { deviceSpec } from "../trainer/session.ts";
 import { listen, randomUint32, writeErr, writeOut } from "./io.ts";
 import { observe, storeOf } from "./trainer.ts";
+
+let shared: NgramModel | null = null;
+
+/** The language model, built once a process (about 0.3 s). */
+export function languageModel(): NgramModel {
+  return shared ??= new NgramModel(CORPUS);
+}
+
+/**
+ * What a generation from run `id` needs: its checkpoint (latest, or the given step), the
+ * quality its loss allows, the language model and the engine's decode timing. UsageError
+ * when there is no such checkpoint.
+ */
+export function prepareGeneration(
+  store: RunStore,
+  id: string,
+  checkpoint: number | "latest",
+  prompt: string,
+) {
+  const { meta } = observe(store, id);
+  const saved = store.checkpoints(id);
+  const step = checkpoint === "latest" ? saved.at(-1) ?? null : checkpoint;
+  if (step === null) {
+    throw new UsageError(
+      `run ${id} has no checkpoint yet: generate needs one (llm-sim status ${id})`,
+    );
+  }
+  if (!saved.includes(step)) {
+    throw new UsageError(
+      `run ${id} has no checkpoint at step ${step} (saved: ${
+        saved.map((s) => `step-${s}`).join(", ")
+      })`,
+    );
+  }
+  const m = store.checkpoint(id, step);
+  const loss = m.valLoss ?? m.loss;
+  if (loss === null) throw new UsageError(`checkpoint step-${step} of run ${id} records no loss`);
+  const preset = findModel(meta.config.model);
+  if (!preset) throw new UsageError(`run ${id} names an unknown model '${meta.config.model}'`);
+  const arch = preset.model.arch;
+  const gpu = deviceSpec(meta.device);
+  const model = languageModel();
+  const timing = {
+    prefillSeconds: prefillSeconds(
+      arch,
+      gpu,
+      meta.precision,
+      model.encode(prompt).length,
+      meta.device.count,
+    ),
+    decodeSeconds: decodeSeconds(arch, gpu, meta.precision, meta.device.count),
+  };
+  return { meta, step, loss, quality: qualityFor(loss, arch.vocab), model, timing };
+}
+
+/** The statistics line inference tools print after the text. */
+export function statsLine(
+  r: {
+    tokens: number;
+    decodeSeconds: number;
+    tokensPerSecond: number;
+    promptTokens: number;
+    prefillSeconds: number;
+  },
+  p: {
+    meta: { id: string; device: { torchDevice: string; name: string } };
+    step: number;
+    loss: number;
+    quality: { order: number; minTemperature: number };
+  },
+  seed: number,
+): string {
+  return `[${r.tokens} tokens in ${fixed(r.decodeSeconds, 2)} s, ${
+    fixed(r.tokensPerSecond, 1)
+  } tokens/s` +
+    ` · prompt ${r.promptTokens} tokens in ${
+      fixed(r.prefillSeconds * 1000, 1)
+    } ms · ${p.meta.device.torchDevice} ${p.meta.device.name}` +
+    ` · ${p.meta.id} step-${p.step}, loss ${fixed(p.loss, 2)} → ${p.quality.order}-gram, T ≥ ${
+      fixed(p.quality.minTemperature, 2)
+    }; seed ${seed}]`;
+}
 
 export async function generateMain(a: GenerateArgs): Promise<number> {
   if (a.help) {
@@ -35,36 +118,13 @@ export async function generateMain(a: GenerateArgs): Promise<number> {
       }
       id = done.id;
     }
-    const { meta } = observe(store, id);
-    const saved = store.checkpoints(id);
-    const step = a.checkpoint === "latest" ? saved.at(-1) ?? null : a.checkpoint;
-    if (step === null) {
-      throw new UsageError(
-        `run ${id} has no checkpoint yet: generate needs one (llm-sim status ${id})`,
-      );
-    }
-    if (!saved.includes(step)) {
-      throw new UsageError(
-        `run ${id} has no checkpoint at step ${step} (saved: ${
-          saved.map((s) => `step-${s}`).join(", ")
-        })`,
-      );
-    }
-    const m = store.checkpoint(id, step);
-    const loss = m.valLoss ?? m.loss;
-    if (loss === null) throw new UsageError(`checkpoint step-${step} of run ${id} records no loss`);
-    const preset = findModel(meta.config.model);
-    if (!preset) throw new UsageError(`run ${id} names an unknown model '${meta.config.model}'`);
-    const arch = preset.model.arch;
-    const gpu = deviceSpec(meta.device);
-    const quality = qualityFor(loss, arch.vocab);
-    const model = new NgramModel(CORPUS);
+    const { meta, step, loss, quality, model, timing } = prepareGeneration(
+      store,
+      id,
+      a.checkpoint,
+      a.prompt,
+    );
     const seed = a.seed ?? randomUint32();
-    const promptTokens = model.encode(a.prompt).length;
-    const timing = {
-      prefillSeconds: prefillSeconds(arch, gpu, meta.precision, promptTokens, meta.device.count),
-      decodeSeconds: decodeSeconds(arch, gpu, meta.precision, meta.device.count),
-    };
     const controller = new AbortController();
     const off = [
       listen("SIGINT", () => controller.abort()),
@@ -130,17 +190,7 @@ export async function generateMain(a: GenerateArgs): Promise<number> {
           }) + "\n",
         );
       } else {
-        write(
-          `\n\n[${r.tokens} tokens in ${fixed(r.decodeSeconds, 2)} s, ${
-            fixed(r.tokensPerSecond, 1)
-          } tokens/s` +
-            ` · prompt ${r.promptTokens} tokens in ${
-              fixed(r.prefillSeconds * 1000, 1)
-            } ms · ${device}` +
-            ` · ${id} step-${step}, loss ${fixed(loss, 2)} → ${quality.order}-gram, T ≥ ${
-              fixed(quality.minTemperature, 2)
-            }; seed ${seed}]\n`,
-        );
+        write(`\n\n${statsLine(r, { meta, step, loss, quality }, seed)}\n`);
       }
       return 0;
     } catch (e) {

@@ -25,9 +25,10 @@ import { initConfigText, mergeConfig, parseConfigToml, validateConfig } from "..
 import { resolveDevice } from "../trainer/device.ts";
 import { guidance } from "../trainer/guidance.ts";
 import { RunRecorder } from "../trainer/recorder.ts";
+import { queuedState } from "../trainer/state.ts";
 import { playTrain, resumedConfig, trainScenario } from "../trainer/session.ts";
 import { effectiveState, runsTable, statusText, statusView } from "../trainer/status.ts";
-import type { RunMeta, RunState, TrainConfig } from "../trainer/types.ts";
+import type { RunMeta, TrainConfig } from "../trainer/types.ts";
 import { granted, listen, randomUint32, writeErr, writeOut } from "./io.ts";
 
 const DEFAULT_CONFIG_FILE = "llm-sim.toml";
@@ -335,38 +336,6 @@ function spawnWorker(store: RunStore, id: string, extra: string[], pace: Pace): 
   }
 }
 
-function freshState(id: string, nowMs: number): RunState {
-  const now = new Date(nowMs).toISOString();
-  return {
-    schema: 1,
-    id,
-    status: "queued",
-    pid: null,
-    reason: null,
-    queuedAt: now,
-    startedAt: null,
-    updatedAt: now,
-    endedAt: null,
-    step: 0,
-    totalSteps: 0,
-    epoch: 0,
-    epochs: 0,
-    samples: 0,
-    tokens: 0,
-    loss: null,
-    valLoss: null,
-    valStep: null,
-    lr: null,
-    tokensPerSecond: null,
-    elapsedS: 0,
-    etaAt: null,
-    remainingS: null,
-    lastCheckpoint: null,
-    resumes: 0,
-    gpu: null,
-  };
-}
-
 function readConfigFile(file: string | null): Partial<TrainConfig> {
   const path = file ?? DEFAULT_CONFIG_FILE;
   // ./llm-sim.toml is read when the user allowed it; never ask (a prompt would stall detached runs)
@@ -422,7 +391,7 @@ export function createRun(
     },
     argv,
   };
-  store.create(meta, freshState(id, now));
+  store.create(meta, queuedState(id, now));
   return { id, meta };
 }
 

@@ -368,14 +368,21 @@ export function configFromFlags(p: Parsed): Partial<TrainConfig> {
     }
     const raw = str(p, name);
     if (raw === undefined) continue;
-    const v = k.kind === "int"
-      ? (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN)
-      : k.kind === "num"
-      ? (raw.trim() === "" ? NaN : Number(raw))
-      : raw;
-    out[k.field] = accept(k, v, k.flag, `'${raw}'`, false);
+    out[k.field] = settingFromText(k, raw);
   }
   return out as Partial<TrainConfig>;
+}
+
+/** One setting typed as text (a flag, a form field), checked like the file's; UsageError if bad. */
+export function settingFromText(k: ConfigKey, raw: string): unknown {
+  const v = k.kind === "int"
+    ? (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN)
+    : k.kind === "num"
+    ? (raw.trim() === "" ? NaN : Number(raw))
+    : k.kind === "bool"
+    ? (raw === "true" ? true : raw === "false" ? false : raw)
+    : raw;
+  return accept(k, v, k.flag, `'${raw}'`, false);
 }
 
 /** The defaults, then each layer over the one before (file, then flags). */

@@ -36,11 +36,18 @@ Deno.test("parseShowArgs() gives the defaults for no flags", () => {
     list: null,
     width: null,
     noColor: false,
+    record: null,
     help: false,
     version: false,
     startTime: null,
     replayFlags: "",
   });
+});
+
+Deno.test("parseShowArgs() takes --record FILE, and refuses an empty name", () => {
+  assert.equal(parseShowArgs(["--record", "demo.cast"]).record, "demo.cast");
+  assert.match(usageError(["--record", ""]), /--record needs a file name/);
+  assert.match(usageError(["--record"]), /--record needs a value/);
 });
 
 Deno.test("parseShowArgs() reads every flag", () => {

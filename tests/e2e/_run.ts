@@ -171,6 +171,11 @@ export class Tmux {
     this.#run(["send-keys", "-t", "t", ...keys]);
   }
 
+  /** A tmux format about the pane, e.g. "#{alternate_on}" or "#{cursor_flag}". */
+  display(format: string): string {
+    return this.#run(["display-message", "-p", "-t", "t", format]).trim();
+  }
+
   resize(columns: number, rows: number): void {
     this.#run(["resize-window", "-t", "t", "-x", String(columns), "-y", String(rows)]);
   }

@@ -1,4 +1,5 @@
 /** Valid run files for the store tests; each call returns a fresh copy to mutate. */
+import { queuedState } from "../../lib/trainer/state.ts";
 import type { CheckpointManifest, RunMeta, RunState } from "../../lib/trainer/types.ts";
 
 export function meta(id: string, createdAt = "2026-11-26T09:05:07.000Z"): RunMeta {
@@ -46,31 +47,9 @@ export function meta(id: string, createdAt = "2026-11-26T09:05:07.000Z"): RunMet
 
 export function state(id: string, patch: Partial<RunState> = {}): RunState {
   return {
-    schema: 1,
-    id,
-    status: "queued",
-    pid: null,
-    reason: null,
-    queuedAt: "2026-11-26T09:05:07.000Z",
-    startedAt: null,
-    updatedAt: "2026-11-26T09:05:07.000Z",
-    endedAt: null,
-    step: 0,
+    ...queuedState(id, Date.parse("2026-11-26T09:05:07.000Z")),
     totalSteps: 1000,
-    epoch: 0,
     epochs: 1,
-    samples: 0,
-    tokens: 0,
-    loss: null,
-    valLoss: null,
-    valStep: null,
-    lr: null,
-    tokensPerSecond: null,
-    elapsedS: 0,
-    etaAt: null,
-    remainingS: null,
-    lastCheckpoint: null,
-    resumes: 0,
     gpu: { util: 97, memUsedMiB: 20000, memTotalMiB: 24576, powerW: 160, tempC: 61 },
     ...patch,
   };

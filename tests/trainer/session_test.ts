@@ -19,6 +19,7 @@ import { DEFAULT_TRAIN_CONFIG, mergeConfig } from "../../lib/trainer/config.ts";
 import { resolveDevice } from "../../lib/trainer/device.ts";
 import { type RunFiles, RunRecorder } from "../../lib/trainer/recorder.ts";
 import { playTrain, resumedConfig, trainScenario } from "../../lib/trainer/session.ts";
+import { queuedState } from "../../lib/trainer/state.ts";
 import type { CheckpointManifest, RunState, TrainConfig } from "../../lib/trainer/types.ts";
 
 const START = Date.parse("2026-11-26T09:00:00Z");
@@ -32,35 +33,7 @@ function scenario(over: Partial<TrainConfig> = {}): Scenario {
 }
 
 function queued(): RunState {
-  const t = new Date(START).toISOString();
-  return {
-    schema: 1,
-    id: "x",
-    status: "queued",
-    pid: null,
-    reason: null,
-    queuedAt: t,
-    startedAt: null,
-    updatedAt: t,
-    endedAt: null,
-    step: 0,
-    totalSteps: 0,
-    epoch: 0,
-    epochs: 0,
-    samples: 0,
-    tokens: 0,
-    loss: null,
-    valLoss: null,
-    valStep: null,
-    lr: null,
-    tokensPerSecond: null,
-    elapsedS: 0,
-    etaAt: null,
-    remainingS: null,
-    lastCheckpoint: null,
-    resumes: 0,
-    gpu: null,
-  };
+  return queuedState("x", START);
 }
 
 /** Files in memory; the wall clock advances 10 ms a call, so throttles are exercised. */

@@ -1,0 +1,61 @@
+/**
+ * `--record FILE`: the file an asciicast goes to. Asks for nothing: without --allow-write=FILE
+ * the show refuses up front (one line, exit 2), so the show without --record keeps needing no
+ * permission at all. Lines are buffered and written in 64 KiB blocks.
+ */
+import { UsageError } from "../cli/errors.ts";
+import { granted } from "./io.ts";
+
+const FLUSH_AT = 1 << 16;
+
+export interface CastFile {
+  /** Append one line of the recording. */
+  write(line: string): void;
+  /** Write out what is buffered. */
+  flush(): void;
+  close(): void;
+}
+
+export function openCastFile(path: string): CastFile {
+  if (!granted({ name: "write", path })) {
+    throw new UsageError(
+      `--record ${path} needs --allow-write=${path} (deno run --allow-write=${path} main.ts … --record ${path})`,
+    );
+  }
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such directory"
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    throw new UsageError(`--record cannot write '${path}': ${why}`);
+  }
+  const enc = new TextEncoder();
+  let buf: string[] = [];
+  let size = 0;
+  let open = true;
+  const flush = () => {
+    if (!open || buf.length === 0) return;
+    const data = enc.encode(buf.join(""));
+    buf = [];
+    size = 0;
+    let off = 0;
+    while (off < data.length) off += file.writeSync(data.subarray(off));
+  };
+  return {
+    write(line) {
+      buf.push(line);
+      size += line.length;
+      if (size >= FLUSH_AT) flush();
+    },
+    flush,
+    close() {
+      flush();
+      if (open) file.close();
+      open = false;
+    },
+  };
+}

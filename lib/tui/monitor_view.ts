@@ -1,0 +1,372 @@
+/**
+ * `llm-sim monitor`'s screen from its state: a pure function from (state, size) to a screen
+ * buffer. Wide terminals put the run list left of the detail panel; narrow ones above it.
+ * The detail panel fills what room it has in order: progress, times, the loss chart, lr and
+ * throughput sparklines, the GPU heat map (per node when every GPU does not fit), the log.
+ */
+import { commas, fixed, humanDuration } from "../render/format.ts";
+import { localTime } from "../trainer/status.ts";
+import type { StatusView } from "../trainer/status.ts";
+import { displayWidth, fitWidth, ScreenBuffer, STYLE } from "./buffer.ts";
+import { type HeatCell, heatmap, lineChart, progressBar, sparkline } from "./charts.ts";
+import type { GpuReading } from "./metrics.ts";
+import { type Form, type MonitorState, selectedRun } from "./monitor.ts";
+
+const KEYS =
+  "↑↓ select  Enter details  Tab panel  n new  r resume  g generate  s stop  ? help  q quit";
+
+const STATUS_STYLE: Record<string, number> = {
+  running: STYLE.green | STYLE.bold,
+  queued: STYLE.cyan,
+  completed: STYLE.blue,
+  stopped: STYLE.yellow,
+  failed: STYLE.red | STYLE.bold,
+};
+
+function loss(x: number | null): string {
+  return x === null ? "–" : fixed(x, 3);
+}
+
+function eta(v: StatusView, now: number, tz: number): string {
+  if (v.eta !== null) return localTime(v.eta, now, tz);
+  return v.status === "completed" ? "done" : "–";
+}
+
+/** Columns of the run list, dropped from the right as the panel narrows. */
+/** Columns of the run list, most wanted first: dropped from the right as the panel narrows. */
+const COLUMNS: { head: string; width: number; cell: (v: StatusView, s: MonitorState) => string }[] =
+  [
+    { head: "STATUS", width: 9, cell: (v) => v.status },
+    { head: "EPOCH", width: 9, cell: (v) => `${fixed(v.epoch, 2)}/${v.epochs}` },
+    { head: "LOSS", width: 6, cell: (v) => loss(v.loss) },
+    { head: "ETA", width: 8, cell: (v, s) => eta(v, s.now, s.tz) },
+    { head: "MODEL", width: 14, cell: (v) => v.model },
+    { head: "VAL", width: 6, cell: (v) => loss(v.val_loss) },
+    {
+      head: "DEVICE",
+      width: 18,
+      cell: (v) =>
+        v.device.kind === "cpu"
+          ? "cpu"
+          : `${v.device.count}× ${v.device.name.replace("NVIDIA ", "")}`,
+    },
+    { head: "STEP", width: 11, cell: (v) => `${v.step}/${v.total_steps}` },
+  ];
+
+function runList(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: number, h: number) {
+  const running = s.runs.filter((r) => r.view?.alive).length;
+  buf.box(
+    x,
+    y,
+    w,
+    h,
+    `Runs ${s.runs.length}${running ? ` · ${running} running` : ""}`,
+    s.focus === "list" ? STYLE.bold : 0,
+  );
+  const inner = w - 2;
+  if (s.runs.length === 0) {
+    const text = s.problem ?? `No runs in ${s.runsDir} yet.`;
+    buf.text(x + 2, y + 1, text, STYLE.dim, inner - 2);
+    buf.text(x + 2, y + 2, "Press n to launch one.", STYLE.bold, inner - 2);
+    return;
+  }
+  // ids without their date (the run list shows when each started anyway): 095000-gpt2-1a2b
+  const short = (id: string) => id.replace(/^\d{8}-/, "");
+  const idWidth = Math.min(24, Math.max(12, ...s.runs.map((r) => short(r.id).length)));
+  let cols = 0, used = idWidth + 1;
+  while (cols < COLUMNS.length && used + COLUMNS[cols]!.width + 1 <= inner) {
+    used += COLUMNS[cols++]!.width + 1;
+  }
+  const head = ["RUN".padEnd(idWidth), ...COLUMNS.slice(0, cols).map((c) => c.head.padEnd(c.width))]
+    .join(" ");
+  buf.text(x + 1, y + 1, head, STYLE.dim, inner);
+  const rows = h - 3;
+  const first = Math.max(0, Math.min(s.selected - rows + 1, s.runs.length - rows));
+  for (let i = 0; i < rows && first + i < s.runs.length; i++) {
+    const r = s.runs[first + i]!;
+    const ry = y + 2 + i;
+    const selected = first + i === s.selected;
+    const base = selected ? STYLE.reverse : 0;
+    if (selected) buf.fill(x + 1, ry, inner, 1, " ", base);
+    let cx = x + 1 +
+      buf.text(x + 1, ry, fitWidth(short(r.id), idWidth).padEnd(idWidth), base, inner) +
+      1;
+    if (!r.view) {
+      buf.text(cx, ry, "broken: " + (r.error ?? ""), base | STYLE.red, x + w - 1 - cx);
+      continue;
+    }
+    for (const c of COLUMNS.slice(0, cols)) {
+      const text = fitWidth(c.cell(r.view, s), c.width).padEnd(c.width);
+      const style = c.head === "STATUS" ? STATUS_STYLE[r.view.status] ?? 0 : 0;
+      cx += buf.text(cx, ry, text, base | (selected ? 0 : style), x + w - 1 - cx) + 1;
+    }
+  }
+}
+
+function gpuCells(gpus: GpuReading[], room: number, width: number): HeatCell[] {
+  const fmt = (g: { util: number; tempC: number; powerW: number; memUsedMiB: number }) => {
+    const parts = [
+      `${Math.round(g.util)}%`,
+      `${Math.round(g.tempC)}°C`,
+      `${Math.round(g.powerW)}W`,
+      `${fixed(g.memUsedMiB / 1024, 0)}G`,
+    ];
+    let text = parts[0]!;
+    for (const p of parts.slice(1)) if (displayWidth(`${text} ${p}`) <= width - 5) text += ` ${p}`;
+    return text;
+  };
+  if (gpus.length <= room) {
+    return gpus.map((g) => ({ label: g.label, value: g.util / 100, text: fmt(g) }));
+  }
+  // more GPUs than cells: one cell a node (mean utilisation, hottest GPU, total power)
+  const nodes = new Map<string, GpuReading[]>();
+  for (const g of gpus) nodes.set(g.host, [...(nodes.get(g.host) ?? []), g]);
+  return [...nodes].map(([host, list]) => {
+    const util = list.reduce((a, g) => a + g.util, 0) / list.length;
+    const agg = {
+      util,
+      tempC: Math.max(...list.map((g) => g.tempC)),
+      powerW: list.reduce((a, g) => a + g.powerW, 0),
+      memUsedMiB: list.reduce((a, g) => a + g.memUsedMiB, 0) / list.length,
+    };
+    return { label: host.replace(/^.*?(\d+)$/, "n$1"), value: util / 100, text: fmt(agg) };
+  });
+}
+
+function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: number, h: number) {
+  const run = selectedRun(s);
+  const v = run?.view ?? null;
+  const title = run ? `${run.id}${v ? ` · ${v.status}` : ""}` : "Run";
+  buf.box(x, y, w, h, title, s.focus === "detail" ? STYLE.bold : 0);
+  const ix = x + 2, iw = w - 4;
+  let cy = y + 1;
+  const bottom = y + h - 1;
+  if (s.output) {
+    generated(buf, s, ix, cy, iw, bottom - cy);
+    return;
+  }
+  if (!run) {
+    buf.text(ix, cy, "Nothing selected.", STYLE.dim, iw);
+    return;
+  }
+  if (!v) {
+    buf.text(ix, cy, "This run cannot be read:", STYLE.red | STYLE.bold, iw);
+    buf.text(ix, cy + 1, run.error ?? "", STYLE.red, iw);
+    buf.text(ix, cy + 3, "The other runs are fine; fix or remove its files.", STYLE.dim, iw);
+    return;
+  }
+  const pct = `${fixed(100 * v.progress, 1)} %`;
+  const label = `epoch ${fixed(v.epoch, 2)}/${v.epochs} · step ${commas(v.step)}/${
+    commas(v.total_steps)
+  } `;
+  buf.text(ix, cy, label, 0, iw);
+  const barW = iw - displayWidth(label) - pct.length - 1;
+  if (barW >= 4) {
+    buf.text(ix + displayWidth(label), cy, progressBar(barW, v.progress), STYLE.green);
+    buf.text(ix + iw - pct.length, cy, pct, STYLE.bold);
+  }
+  cy++;
+  const times = `elapsed ${humanDuration(v.elapsed_s)}` +
+    (v.eta !== null && v.remaining_s !== null
+      ? ` · ETA ${localTime(v.eta, s.now, s.tz)} (${humanDuration(v.remaining_s)} left)`
+      : v.reason
+      ? ` · ${v.reason}`
+      : "");
+  buf.text(ix, cy++, times, STYLE.dim, iw);
+  buf.text(
+    ix,
+    cy++,
+    `loss ${loss(v.loss)} · val ${
+      loss(v.val_loss)
+    } · ${v.device.selected} ${v.device.name} · ${v.precision}` +
+      (v.tokens_per_s !== null ? ` · ${commas(v.tokens_per_s)} tok/s` : ""),
+    0,
+    iw,
+  );
+  const m = s.metrics;
+  const left = bottom - cy;
+  // the GPU map and the log keep a few rows; the chart takes the rest (at least 5)
+  const gpus = m ? [...m.gpus.values()] : [];
+  const cellWidth = iw >= 96 ? 24 : iw >= 64 ? 16 : 11;
+  const cols = Math.max(1, Math.floor(iw / cellWidth));
+  const gpuRowsWanted = gpus.length ? Math.ceil(gpus.length / cols) : v.gpu === null ? 1 : 0;
+  const gpuRows = Math.min(gpuRowsWanted, Math.max(1, Math.floor(left / 6)));
+  const logRows = Math.max(2, Math.floor((left - gpuRows - 2) / 4));
+  const chartRows = Math.max(0, left - gpuRows - logRows - 2 - (gpuRows ? 1 : 0));
+  if (m && chartRows >= 4 && m.loss.values.length === 0) {
+    buf.text(ix, cy + 1, "waiting for the first steps …", STYLE.dim, iw);
+    cy += chartRows;
+  } else if (m && chartRows >= 4) {
+    const steps = m.loss.steps;
+    const val = m.val.length && steps.length
+      ? steps.map((st) => {
+        const e = m.val.find((x) => x.step === st);
+        return e ? e.loss : NaN;
+      })
+      : [];
+    lineChart(buf, ix, cy, iw, chartRows, [
+      { values: m.loss.values, style: STYLE.cyan },
+      ...(val.some(Number.isFinite) ? [{ values: val, style: STYLE.yellow }] : []),
+    ], {
+      ...(chartRows >= 7
+        ? { yLabel: `loss (train${val.some(Number.isFinite) ? ", val" : ""})` }
+        : {}),
+      xLabel: "step",
+      ...(steps.length ? { xRange: [steps[0]!, steps[steps.length - 1]!] as const } : {}),
+    });
+    cy += chartRows;
+  }
+  if (m) {
+    const sw = iw - 14;
+    buf.text(ix, cy, "lr        ", STYLE.dim);
+    buf.text(ix + 10, cy++, sparkline(m.lr.values, sw), STYLE.magenta, sw);
+    buf.text(ix, cy, "tokens/s  ", STYLE.dim);
+    buf.text(ix + 10, cy++, sparkline(m.tokensPerSecond.values, sw), STYLE.green, sw);
+  }
+  if (gpuRows) {
+    if (gpus.length === 0) {
+      buf.text(
+        ix,
+        cy++,
+        v.device.kind === "cpu" ? "GPU telemetry: n/a (CPU run)" : "GPU telemetry: none yet",
+        STYLE.dim,
+        iw,
+      );
+    } else {cy += heatmap(
+        buf,
+        ix,
+        cy,
+        gpuCells(gpus, gpuRows * cols, cellWidth).slice(0, gpuRows * cols),
+        cols,
+        cellWidth,
+      );}
+  }
+  cy++;
+  const rows = bottom - cy;
+  const end = Math.max(0, s.log.length - s.logScroll);
+  const lines = s.log.slice(Math.max(0, end - rows), end);
+  lines.forEach((l, i) => buf.text(ix, cy + i, l, STYLE.dim, iw));
+}
+
+function generated(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: number, h: number) {
+  const o = s.output!;
+  buf.text(x, y, `Generated text${o.running ? " (streaming…)" : ""}  ·  Esc closes`, STYLE.bold, w);
+  const words = o.text.split(/(\s+)/);
+  const lines: string[] = [];
+  let line = "";
+  for (const part of words) {
+    if (part.includes("\n")) {
+      lines.push(line);
+      line = "";
+      continue;
+    }
+    if (displayWidth(line + part) > w) {
+      lines.push(line);
+      line = part.trimStart();
+    } else line += part;
+  }
+  lines.push(line);
+  const room = h - (o.stats ? 3 : 2);
+  lines.slice(-room).forEach((l, i) => buf.text(x, y + 2 + i, l, 0, w));
+  if (o.stats) buf.text(x, y + h - 1, o.stats, STYLE.dim, w);
+}
+
+function overlayBox(
+  buf: ScreenBuffer,
+  w: number,
+  h: number,
+  title: string,
+): { x: number; y: number; w: number; h: number } {
+  const bw = Math.min(buf.width - 2, w), bh = Math.min(buf.height - 2, h);
+  const x = Math.floor((buf.width - bw) / 2), y = Math.max(1, Math.floor((buf.height - bh) / 2));
+  buf.fill(x, y, bw, bh, " ");
+  buf.box(x, y, bw, bh, title, STYLE.bold);
+  return { x, y, w: bw, h: bh };
+}
+
+function formView(buf: ScreenBuffer, f: Form) {
+  const labelW = Math.max(...f.fields.map((x) => x.label.length), 10);
+  const height = (f.stage === "confirm" ? f.summary.length + 2 : 0) + f.fields.length + 5;
+  const b = overlayBox(buf, 72, height, f.title);
+  let y = b.y + 1;
+  const iw = b.w - 4;
+  f.fields.forEach((field, i) => {
+    const focus = i === f.focus && f.stage === "edit";
+    buf.text(
+      b.x + 2,
+      y,
+      (focus ? "▸ " : "  ") + field.label.padEnd(labelW),
+      focus ? STYLE.bold : 0,
+    );
+    const value = field.choices ? `◂ ${field.value} ▸` : field.value + (focus ? "▏" : "");
+    const vx = b.x + 5 + labelW;
+    const used = buf.text(vx, y, value, focus ? STYLE.underline : 0, iw - labelW - 3);
+    if (field.error) {
+      buf.text(vx + used + 1, y, field.error, STYLE.red, b.x + b.w - 2 - (vx + used + 1));
+    }
+    y++;
+  });
+  y++;
+  if (f.stage === "confirm") {
+    for (const line of f.summary) buf.text(b.x + 2, y++, line, 0, iw);
+    y++;
+    const act = f.kind === "launch"
+      ? "launch"
+      : f.kind === "stop"
+      ? "stop it"
+      : f.kind === "generate"
+      ? "generate"
+      : "resume";
+    buf.text(b.x + 2, y, `Enter ${act} · Esc back`, STYLE.bold, iw);
+  } else if (f.error) {
+    buf.text(b.x + 2, y, f.error, STYLE.red, iw);
+  } else {
+    buf.text(b.x + 2, y, "↑↓ field · ←→ choice · Enter check · Esc cancel", STYLE.dim, iw);
+  }
+}
+
+const HELP = [
+  ["↑ ↓  j k", "select a run (in the detail panel: scroll the log)"],
+  ["PgUp PgDn", "move ten runs"],
+  ["Enter", "focus the selected run's details"],
+  ["Tab", "switch between the run list and the details"],
+  ["n", "launch a new run (a form, checked as you type)"],
+  ["r", "resume the selected run from a checkpoint"],
+  ["g", "generate text from the selected run's checkpoint"],
+  ["s", "stop the selected run (it saves first)"],
+  ["Esc", "close a form, the help or the generated text"],
+  ["q  Ctrl-C", "quit (the runs go on)"],
+];
+
+export function renderMonitor(s: MonitorState): ScreenBuffer {
+  const buf = new ScreenBuffer(s.width, s.height);
+  const head = ` llm-sim monitor · ${s.runsDir} · ${
+    localTime(new Date(s.now).toISOString(), s.now, s.tz)
+  }`;
+  buf.fill(0, 0, s.width, 1, " ", STYLE.reverse);
+  buf.text(0, 0, head, STYLE.reverse | STYLE.bold, s.width);
+  const bodyY = 1, bodyH = s.height - 2;
+  if (s.width >= 120) {
+    const lw = Math.min(62, Math.floor(s.width * 0.42));
+    runList(buf, s, 0, bodyY, lw, bodyH);
+    detail(buf, s, lw, bodyY, s.width - lw, bodyH);
+  } else {
+    const lh = Math.min(s.runs.length + 3, Math.max(5, Math.floor(bodyH * 0.3)));
+    runList(buf, s, 0, bodyY, s.width, lh);
+    detail(buf, s, 0, bodyY + lh, s.width, bodyH - lh);
+  }
+  const footer = s.message
+    ? { text: ` ${s.message.text}`, style: s.message.error ? STYLE.red | STYLE.bold : STYLE.green }
+    : { text: ` ${KEYS}`, style: STYLE.dim };
+  buf.text(0, s.height - 1, footer.text, footer.style, s.width);
+  if (s.form) formView(buf, s.form);
+  else if (s.help) {
+    const b = overlayBox(buf, 70, HELP.length + 4, "Keys");
+    HELP.forEach(([k, d], i) => {
+      buf.text(b.x + 2, b.y + 1 + i, k!.padEnd(12), STYLE.bold);
+      buf.text(b.x + 14, b.y + 1 + i, d!, 0, b.w - 16);
+    });
+    buf.text(b.x + 2, b.y + b.h - 2, "any key closes this", STYLE.dim, b.w - 4);
+  }
+  return buf;
+}

@@ -1,0 +1,133 @@
+/**
+ * `llm-sim monitor` driven like a person would, in tmux: an empty state, a run launched from
+ * the form that appears and progresses, text generated from its checkpoint, a resize, and q
+ * leaving the terminal as it was (no alternate screen, cursor visible).
+ */
+import assert from "node:assert/strict";
+import { has, MAIN, q, runMain, Tmux, waitFor } from "./_run.ts";
+
+const DENO = Deno.execPath();
+const ready = Deno.build.os === "linux" && has("tmux");
+
+Deno.test("monitor without a terminal refuses in one line and points to status --json", async () => {
+  const r = await runMain(["monitor"], { denoFlags: ["--allow-read=runs"] });
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    "llm-sim: monitor needs a terminal; for scripts use llm-sim status --json (or runs --json)\n",
+  );
+});
+
+Deno.test({
+  name: "monitor in tmux: empty → launch from the form → progress → generate → resize → q restores",
+  ignore: !ready,
+  async fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "llm-sim-monitor-" });
+    const runs = `${dir}/runs`;
+    const t = new Tmux();
+    const screen = () => t.capture();
+    try {
+      t.start(
+        [
+          DENO,
+          "run",
+          "--no-prompt",
+          `--allow-read=${runs}`,
+          `--allow-write=${runs}`,
+          `--allow-run=${DENO}`,
+          MAIN,
+          "monitor",
+          "--runs-dir",
+          runs,
+        ]
+          .map(q).join(" "),
+        100,
+        30,
+      );
+      await waitFor(() => screen().includes("No runs directory at"), 20_000, "the empty state");
+      assert.match(screen(), /Press n to launch one\./);
+      assert.equal(t.display("#{alternate_on}"), "1", "on the alternate screen");
+      // the launch form: tinyshakespeare, 2 epochs
+      t.keys("n");
+      await waitFor(() => screen().includes("New run"), 5_000, "the form");
+      t.keys("Down", "C-u");
+      t.keys("-l", "tinyshakespeare");
+      t.keys("Down", "C-u");
+      t.keys("-l", "2");
+      t.keys("Enter");
+      await waitFor(() => screen().includes("Enter launch · Esc back"), 5_000, "the confirmation");
+      assert.match(screen(), /tiny_shakespeare: 2 epochs × \d+ steps/);
+      t.keys("Enter");
+      await waitFor(() => /launched \S+ \(pid \d+\)/.test(screen()), 20_000, "the launch message");
+      const step = () => Number(/step (\d+)\/\d+/.exec(screen())?.[1] ?? -1);
+      const first = await waitFor(() => (step() > 0 ? step() : null), 30_000, "steps");
+      await waitFor(() => (step() > first ? true : null), 30_000, "progress");
+      assert.match(screen(), /running/);
+      // generation from its first checkpoint
+      await waitFor(
+        () => /[1-9]\d* saved|step-\d+/.test(screen()) || step() >= 9 ? true : null,
+        60_000,
+        "a checkpoint",
+      );
+      await waitFor(
+        async () => {
+          t.keys("g");
+          await new Promise((r) => setTimeout(r, 300));
+          if (screen().includes("Generate from")) return true;
+          t.keys("Escape");
+          return null;
+        },
+        60_000,
+        "the generate form",
+      );
+      t.keys("-l", "Call me");
+      t.keys("Enter");
+      t.keys("Enter");
+      await waitFor(
+        () => /\[80 tokens in [\d.]+ s, [\d.]+ tokens\/s/.test(screen()),
+        30_000,
+        "generated text",
+      );
+      assert.match(screen(), /Call me \S+/);
+      t.keys("Escape");
+      // a resize repaints the whole screen at the new size: every row framed, nothing left over
+      t.resize(130, 36);
+      await waitFor(
+        () =>
+          screen().split("\n")[0]!.length > 0 && screen().split("\n").length >= 36 ? true : null,
+        5_000,
+        "the resize",
+      );
+      await new Promise((r) => setTimeout(r, 600));
+      const rows = screen().split("\n").slice(0, 36);
+      for (let i = 1; i < 35; i++) {
+        assert.match(rows[i]!, /[│┐┘]$/, `row ${i} ends at the right frame: ${rows[i]}`);
+        assert.ok([...rows[i]!].length <= 130, `row ${i} fits`);
+      }
+      t.keys("q");
+      await waitFor(() => screen().includes("EXIT=0"), 10_000, "monitor to quit");
+      assert.equal(t.display("#{alternate_on}"), "0", "the alternate screen is left");
+      assert.equal(t.display("#{cursor_flag}"), "1", "the cursor is visible");
+    } finally {
+      t.kill();
+      // the launched run goes on after the monitor: stop it before cleaning up
+      for (
+        const id of (() => {
+          try {
+            return [...Deno.readDirSync(runs)].map((e) => e.name);
+          } catch {
+            return [];
+          }
+        })()
+      ) {
+        try {
+          const pid = JSON.parse(Deno.readTextFileSync(`${runs}/${id}/state.json`)).pid;
+          if (pid) Deno.kill(pid, "SIGKILL");
+        } catch {
+          // finished already
+        }
+      }
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
