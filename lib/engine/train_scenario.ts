@@ -148,6 +148,7 @@ export function buildTrainScenario(spec: TrainSpec): Scenario | { reason: string
     evalIters: Math.max(1, Math.min(50, Math.round(stepsPerEpoch / 10))),
     saveInterval: spec.saveEvery > 0 ? spec.saveEvery : stepsPerEpoch,
     patience: 0,
+    evalAtEnd: true,
     site: {
       ...site,
       cluster: "local",

@@ -120,5 +120,7 @@ export interface HiddenConfig {
   saveInterval: number;
   /** Early-stopping patience in evaluations (fine-tuning). */
   patience: number;
+  /** Evaluate once more at the end when the last step was not an evaluation step (a trainer's own loop). */
+  evalAtEnd?: boolean;
   site: Site;
 }

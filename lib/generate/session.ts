@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
-import { detokenize, type NgramModel, sample, type SamplingOptions } from "./ngram.ts";
+import { detokenize, type NgramModel, sample, type SamplingOptions, tokenize } from "./ngram.ts";
 import type { Quality } from "./quality.ts";
 
 /** Most tokens one generation may ask for (a long chapter; the model has no end token). */
@@ -40,7 +40,8 @@ export async function generate(
 ): Promise<GenerateResult> {
   const rng = new Rng(req.seed).fork("generate");
   const history = model.encode(req.prompt);
-  const promptTokens = history.length;
+  // the simulated model reads every word of the prompt; the n-gram context keeps those it knows
+  const promptTokens = tokenize(req.prompt).length;
   const temperature = req.temperature === 0 ? 0 : Math.max(req.temperature, quality.minTemperature);
   const options: SamplingOptions = { ...req, temperature };
   await io.clock.sleep(timing.prefillSeconds * 1000);

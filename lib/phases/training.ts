@@ -64,6 +64,7 @@ export const trainingPhase: Phase = {
     let rate = 0;
     let win = emptyWindow();
     let lastSaved = -1;
+    let lastEval = -1;
     // A restart goes back to the checkpoint this process started from, or the last one saved.
     let saved: { step: number; state: RunState } = { step: sim.step, state: sim.state() };
     let straggler: { node: number; until: number } | null = null;
@@ -187,6 +188,7 @@ export const trainingPhase: Phase = {
       if (screen.live) live.train(state("train"));
       if (r.step % cfg.evalInterval === 0) {
         const e = await runValidation(ctx);
+        lastEval = r.step;
         // patience running out at the last step's evaluation stops nothing: the run completed
         const patienceOut = cfg.kind === "finetune" && cfg.patience > 0 &&
           e.badEvals >= cfg.patience;
@@ -217,6 +219,10 @@ export const trainingPhase: Phase = {
     }
     // a window ends at the job's time limit, a stopped run at the user's request: both save
     // where they are and wind down the same way
+    // a trainer's own loop reports a final validation loss even when the run ended mid-interval
+    if (totals.outcome === "completed" && cfg.evalAtEnd && lastEval !== sim.step) {
+      await runValidation(ctx);
+    }
     const cut = totals.outcome === "window" || totals.outcome === "stopped";
     if (cut) await play(ctx, d.windowEnd(ctx));
     if (lastSaved !== sim.step) await runCheckpoint(ctx);

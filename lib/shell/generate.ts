@@ -8,7 +8,7 @@ import { GENERATE_HELP, type GenerateArgs } from "../cli/generate_args.ts";
 import { findModel } from "../cli/catalog.ts";
 import { decodeSeconds, prefillSeconds } from "../engine/inference.ts";
 import { CORPUS } from "../generate/corpus.ts";
-import { NgramModel } from "../generate/ngram.ts";
+import { NgramModel, tokenize } from "../generate/ngram.ts";
 import { qualityFor } from "../generate/quality.ts";
 import { generate } from "../generate/session.ts";
 import { fixed } from "../render/format.ts";
@@ -16,7 +16,7 @@ import { StoreError } from "../store/schema.ts";
 import type { RunStore } from "../store/disk.ts";
 import { deviceSpec } from "../trainer/session.ts";
 import { listen, randomUint32, writeErr, writeOut } from "./io.ts";
-import { observe, storeOf } from "./trainer.ts";
+import { latestCheckpoint, observe, storeOf } from "./trainer.ts";
 
 let shared: NgramModel | null = null;
 
@@ -38,7 +38,7 @@ export function prepareGeneration(
 ) {
   const { meta } = observe(store, id);
   const saved = store.checkpoints(id);
-  const step = checkpoint === "latest" ? saved.at(-1) ?? null : checkpoint;
+  const step = checkpoint === "latest" ? latestCheckpoint(store, id) : checkpoint;
   if (step === null) {
     throw new UsageError(
       `run ${id} has no checkpoint yet: generate needs one (llm-sim status ${id})`,
@@ -52,7 +52,9 @@ export function prepareGeneration(
     );
   }
   const m = store.checkpoint(id, step);
-  const loss = m.valLoss ?? m.loss;
+  // the validation loss when it was measured at this step; else the training loss there
+  const fresh = m.valStep === undefined || m.valStep === m.step;
+  const loss = fresh ? m.valLoss ?? m.loss : m.loss ?? m.valLoss;
   if (loss === null) throw new UsageError(`checkpoint step-${step} of run ${id} records no loss`);
   const preset = findModel(meta.config.model);
   if (!preset) throw new UsageError(`run ${id} names an unknown model '${meta.config.model}'`);
@@ -64,7 +66,7 @@ export function prepareGeneration(
       arch,
       gpu,
       meta.precision,
-      model.encode(prompt).length,
+      tokenize(prompt).length,
       meta.device.count,
     ),
     decodeSeconds: decodeSeconds(arch, gpu, meta.precision, meta.device.count),

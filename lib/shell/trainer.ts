@@ -6,6 +6,7 @@
  * `--detach`. Nothing else: the show still needs none.
  */
 import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Clock, Interrupted, RealClock, VirtualClock } from "../core/clock.ts";
 import { UsageError } from "../cli/errors.ts";
 import { type Pace, paceArgs, TRAINER_HELP, type TrainerRequest } from "../cli/trainer_args.ts";
@@ -27,7 +28,13 @@ import { guidance } from "../trainer/guidance.ts";
 import { RunRecorder } from "../trainer/recorder.ts";
 import { queuedState } from "../trainer/state.ts";
 import { playTrain, resumedConfig, trainScenario } from "../trainer/session.ts";
-import { effectiveState, runsTable, statusText, statusView } from "../trainer/status.ts";
+import {
+  effectiveState,
+  QUEUED_GRACE_S,
+  runsTable,
+  statusText,
+  statusView,
+} from "../trainer/status.ts";
 import type { RunMeta, TrainConfig } from "../trainer/types.ts";
 import { granted, listen, randomUint32, writeErr, writeOut } from "./io.ts";
 
@@ -270,7 +277,9 @@ function commandLine(meta: RunMeta, o: PlayOptions): string {
 function needRun(): void {
   const exec = Deno.execPath();
   if (!granted({ name: "run", command: exec })) {
-    throw new UsageError(`--detach needs --allow-run=${exec} (see the README)`);
+    throw new UsageError(
+      `starting a run in the background needs --allow-run=${exec} (see the README)`,
+    );
   }
 }
 
@@ -288,10 +297,12 @@ async function detachWorker(
   let exited = false;
   const status = child.status.then(() => (exited = true));
   const deadline = performance.now() + 20_000;
-  while (!exited && !store.alive(id) && performance.now() < deadline) {
+  // ours holds the lock when the lock file names its pid (another holder is not our worker)
+  const ours = () => store.alive(id) && lockPid(store, id) === child.pid;
+  while (!exited && !ours() && performance.now() < deadline) {
     await Promise.race([status, new Promise((res) => setTimeout(res, 20))]);
   }
-  if (exited && !store.alive(id)) {
+  if (exited && !ours()) {
     const s = store.state(id);
     if (s.status === "queued") {
       store.writeState({
@@ -307,6 +318,16 @@ async function detachWorker(
   return child.pid;
 }
 
+/** The pid the run's lock file names (the process that took the lock last), or null. */
+function lockPid(store: RunStore, id: string): number | null {
+  try {
+    const n = Number(Deno.readTextFileSync(store.paths(id).lock).trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
 function spawnWorker(store: RunStore, id: string, extra: string[], pace: Pace): Deno.ChildProcess {
   const root = isAbsolute(store.root) ? store.root : resolve(store.root);
   const args = ["worker", id, "--runs-dir", root, ...extra, ...paceArgs(pace)];
@@ -316,7 +337,7 @@ function spawnWorker(store: RunStore, id: string, extra: string[], pace: Pace): 
     "--no-prompt",
     `--allow-read=${root}`,
     `--allow-write=${root}`,
-    new URL("../../main.ts", import.meta.url).pathname,
+    fileURLToPath(new URL("../../main.ts", import.meta.url)),
     ...args,
   ];
   try {
@@ -330,7 +351,9 @@ function spawnWorker(store: RunStore, id: string, extra: string[], pace: Pace): 
     return child;
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(`--detach needs --allow-run=${exec} (see the README)`);
+      throw new UsageError(
+        `starting a run in the background needs --allow-run=${exec} (see the README)`,
+      );
     }
     throw e;
   }
@@ -338,8 +361,11 @@ function spawnWorker(store: RunStore, id: string, extra: string[], pace: Pace): 
 
 function readConfigFile(file: string | null): Partial<TrainConfig> {
   const path = file ?? DEFAULT_CONFIG_FILE;
-  // ./llm-sim.toml is read when the user allowed it; never ask (a prompt would stall detached runs)
-  if (file === null && !granted({ name: "read", path })) return {};
+  // ./llm-sim.toml is read when the user allowed it; never ask (a prompt would stall a terminal)
+  if (!granted({ name: "read", path })) {
+    if (file === null) return {};
+    throw new UsageError(`reading the config '${file}' needs --allow-read=${file}`);
+  }
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -391,7 +417,12 @@ export function createRun(
     },
     argv,
   };
-  store.create(meta, queuedState(id, now));
+  // the plan is known from the start: a queued run already says how long it will be
+  store.create(meta, {
+    ...queuedState(id, now),
+    totalSteps: made.config.totalSteps,
+    epochs: config.epochs,
+  });
   return { id, meta };
 }
 
@@ -417,37 +448,73 @@ export function prepareResume(
   checkpoint: number | "latest",
   moreEpochs: number,
 ): { step: number; extra: string[] } {
-  if (store.alive(id)) {
+  const locked = () => {
     const s = store.state(id);
-    throw new UsageError(
+    return new UsageError(
       `run ${id} is ${s.status}${
         s.pid ? ` (pid ${s.pid})` : ""
       } and locked; stop it first: llm-sim stop ${id}`,
     );
+  };
+  // hold the lock while deciding and queueing: a second resume at the same moment is refused
+  const lock = RunLock.tryAcquire(store.paths(id).dir);
+  if (!lock) throw locked();
+  try {
+    const state = store.state(id);
+    const queuedFor = (Date.now() - Date.parse(state.queuedAt)) / 1000;
+    if (state.status === "queued" && queuedFor < QUEUED_GRACE_S) {
+      throw new UsageError(`run ${id} is already queued to resume; llm-sim status ${id}`);
+    }
+    const saved = store.checkpoints(id);
+    const step = checkpoint === "latest" ? latestCheckpoint(store, id, state) : checkpoint;
+    if (step === null) throw new UsageError(`run ${id} has no checkpoint to resume from`);
+    if (!saved.includes(step)) {
+      throw new UsageError(
+        `run ${id} has no checkpoint at step ${step} (saved: ${
+          saved.length ? saved.map((s) => `step-${s}`).join(", ") : "none"
+        })`,
+      );
+    }
+    // everything the worker will need must read back before the state changes
+    const meta = store.meta(id);
+    store.checkpoint(id, step);
+    const made = trainScenario(meta.config, meta.device, meta.precision, {
+      checkpointDir: store.paths(id).checkpoints,
+      pid: Deno.pid,
+    });
+    if ("reason" in made) throw new UsageError(made.reason);
+    const now = new Date().toISOString();
+    store.writeState({
+      ...state,
+      status: "queued",
+      pid: null,
+      reason: null,
+      queuedAt: now,
+      updatedAt: now,
+      endedAt: null,
+      resumes: state.resumes + 1,
+    });
+    return { step, extra: ["--checkpoint", String(step), "--more-epochs", String(moreEpochs)] };
+  } finally {
+    lock.release();
   }
+}
+
+/**
+ * The checkpoint "latest" means: the one the run last saved (after resuming from an earlier
+ * step, newer saves of the abandoned continuation stay on disk but are not the run's), else the
+ * newest on disk.
+ */
+export function latestCheckpoint(
+  store: RunStore,
+  id: string,
+  state = store.state(id),
+): number | null {
   const saved = store.checkpoints(id);
-  const step = checkpoint === "latest" ? saved.at(-1) ?? null : checkpoint;
-  if (step === null) throw new UsageError(`run ${id} has no checkpoint to resume from`);
-  if (!saved.includes(step)) {
-    throw new UsageError(
-      `run ${id} has no checkpoint at step ${step} (saved: ${
-        saved.length ? saved.map((s) => `step-${s}`).join(", ") : "none"
-      })`,
-    );
+  if (state.lastCheckpoint !== null && saved.includes(state.lastCheckpoint)) {
+    return state.lastCheckpoint;
   }
-  const state = store.state(id);
-  const now = new Date().toISOString();
-  store.writeState({
-    ...state,
-    status: "queued",
-    pid: null,
-    reason: null,
-    queuedAt: now,
-    updatedAt: now,
-    endedAt: null,
-    resumes: state.resumes + 1,
-  });
-  return { step, extra: ["--checkpoint", String(step), "--more-epochs", String(moreEpochs)] };
+  return saved.at(-1) ?? null;
 }
 
 /** Resume run `id` in the background; returns the checkpoint step and the worker's pid. */
@@ -688,15 +755,27 @@ export async function trainerMain(r: TrainerRequest, argv: string[]): Promise<nu
         return await stop(r);
       case "init-config":
         return initConfig(r);
-      case "worker":
-        return await playRun({
-          store: new RunStore(r.runsDir),
-          id: r.run,
-          checkpoint: r.checkpoint,
-          moreEpochs: r.moreEpochs,
-          pace: r.pace,
-          foreground: false,
-        });
+      case "worker": {
+        // a background worker has no terminal: whatever stops it goes into the run's log
+        const store = new RunStore(r.runsDir);
+        try {
+          return await playRun({
+            store,
+            id: r.run,
+            checkpoint: r.checkpoint,
+            moreEpochs: r.moreEpochs,
+            pace: r.pace,
+            foreground: false,
+          });
+        } catch (e) {
+          try {
+            store.appendLog(r.run, `llm-sim: ${e instanceof Error ? e.message : String(e)}\n`);
+          } catch {
+            // the run's directory itself is the problem: nowhere to write
+          }
+          throw e;
+        }
+      }
     }
   } catch (e) {
     if (e instanceof StoreError) {

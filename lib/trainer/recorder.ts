@@ -105,7 +105,8 @@ export class RunRecorder implements Recorder {
         endedAt: null,
         step: c.startStep,
         totalSteps: c.endStep,
-        epochs: Math.ceil(c.endStep / (c.samplesPerEpoch / c.globalBatch)),
+        // exact: a resume from mid-epoch for N more epochs ends mid-epoch too
+        epochs: c.endStep / (c.samplesPerEpoch / c.globalBatch),
         epoch: (c.startStep * c.globalBatch) / c.samplesPerEpoch,
         samples: c.startStep * c.globalBatch,
         tokens: c.startStep * c.globalBatch * c.seqLen,
@@ -167,6 +168,7 @@ export class RunRecorder implements Recorder {
       sim: ctx.sim.state(),
       loss: this.#s.loss,
       valLoss: this.#s.valLoss,
+      valStep: this.#s.valStep,
       files,
       bytes: files.reduce((a, f) => a + f.bytes, 0),
     });

@@ -140,6 +140,11 @@ export function statusView(
   };
 }
 
+/** Planned epochs: whole, or to two decimals after a resume from mid-epoch. */
+export function epochsText(n: number): string {
+  return Number.isInteger(n) ? String(n) : fixed(n, 2);
+}
+
 function loss(x: number | null): string {
   return x === null ? "–" : fixed(x, 4);
 }
@@ -172,9 +177,9 @@ export function statusText(v: StatusView, nowMs: number, tz: number): string {
     ],
     [
       "progress",
-      `epoch ${fixed(v.epoch, 2)}/${v.epochs} · step ${commas(v.step)}/${commas(v.total_steps)} (${
-        fixed(100 * v.progress, 1)
-      } %)`,
+      `epoch ${fixed(v.epoch, 2)}/${epochsText(v.epochs)} · step ${commas(v.step)}/${
+        commas(v.total_steps)
+      } (${fixed(100 * v.progress, 1)} %)`,
     ],
     [
       "loss",
@@ -219,7 +224,7 @@ export function runsTable(
       id,
       v.status,
       v.model,
-      `${fixed(v.epoch, 2)}/${v.epochs}`,
+      `${fixed(v.epoch, 2)}/${epochsText(v.epochs)}`,
       loss(v.loss),
       v.device.kind === "cpu" ? "cpu" : `${v.device.selected} ${v.device.name}`,
       v.eta !== null ? localTime(v.eta, nowMs, tz) : v.status === "completed" ? "done" : "–",

@@ -162,6 +162,8 @@ export interface CheckpointManifest {
   sim: SimState;
   loss: number | null;
   valLoss: number | null;
+  /** Step of that validation loss (absent in manifests written before it was recorded). */
+  valStep?: number | null;
   /** The files a real checkpoint of this size would hold. */
   files: { name: string; bytes: number }[];
   bytes: number;

@@ -165,7 +165,13 @@ Deno.test("bad input: one line on stderr, exit 2, nothing lost", async () => {
       /llm-sim\.toml:2: unknown key 'batchsize' in \[data\] \(did you mean 'batch_size'\?\)/,
       ["--allow-read=llm-sim.toml"],
     );
-    await bad(["train", "--config", "nope.toml"], /cannot read config 'nope\.toml'/);
+    await bad(
+      ["train", "--config", "nope.toml"],
+      /reading the config 'nope\.toml' needs --allow-read=nope\.toml/,
+    );
+    await bad(["train", "--config", "nope.toml"], /cannot read config 'nope\.toml': no such file/, [
+      "--allow-read=nope.toml",
+    ]);
     await bad(["status"], /no runs in runs yet/);
     // a finished run, then a broken one next to it
     const ok = await w.run(["train", "--instant", "--epochs", "1", "--dataset", "tinyshakespeare"]);
