@@ -68,8 +68,9 @@ export class RunRecorder implements Recorder {
   #stop = false;
   /** Wall time and step when this process started training, and the elapsed before it. */
   #wallStart = 0;
-  #stepStart = 0;
   #elapsedBefore = 0;
+  /** The wall time and step of this process's first step: the pace is measured from there. */
+  #pace: { t: number; step: number } | null = null;
 
   /** `state` is the run's state.json as it stands (queued, or a previous process's). */
   constructor(files: RunFiles, state: RunState, pid: number) {
@@ -93,7 +94,6 @@ export class RunRecorder implements Recorder {
     const c = ctx.cfg;
     const now = this.#files.wallNow();
     this.#wallStart = now;
-    this.#stepStart = c.startStep;
     this.#elapsedBefore = this.#s.elapsedS;
     Object.assign(
       this.#s,
@@ -127,17 +127,22 @@ export class RunRecorder implements Recorder {
     s.lr = r.lr;
     s.tokensPerSecond = r.tokensPerSecond;
     const now = this.#files.wallNow();
+    this.#pace ??= { t: now, step: r.step };
     if (now - this.#lastWrite < WRITE_EVERY_MS) return;
     this.#progress(ctx, now);
     this.#write();
   }
 
-  /** Elapsed, ETA from this process's pace so far, GPU telemetry. */
+  /**
+   * Elapsed, ETA from this process's pace so far, GPU telemetry. The pace starts after the
+   * first step (start-up and the first step's warm-up would make the early ETA hours too long)
+   * and takes in evaluations and saves as they come.
+   */
   #progress(ctx: RunContext, now: number): void {
     const s = this.#s;
-    const wall = (now - this.#wallStart) / 1000;
-    s.elapsedS = this.#elapsedBefore + wall;
-    const done = s.step - this.#stepStart;
+    s.elapsedS = this.#elapsedBefore + (now - this.#wallStart) / 1000;
+    const wall = this.#pace ? (now - this.#pace.t) / 1000 : 0;
+    const done = this.#pace ? s.step - this.#pace.step : 0;
     if (done > 0 && wall > 0) {
       const remaining = ((s.totalSteps - s.step) * wall) / done;
       s.remainingS = remaining;

@@ -54,8 +54,10 @@ class MemoryFiles implements RunFiles {
   stopRequested(): boolean {
     return this.stopAtStep !== null && this.lastStep >= this.stopAtStep;
   }
+  /** When set, the wall clock is the run's own clock (for times the recorder derives). */
+  clock: VirtualClock | null = null;
   wallNow(): number {
-    return (this.wall += 10);
+    return this.clock ? this.clock.now() : (this.wall += 10);
   }
 }
 
@@ -88,7 +90,7 @@ async function play(
     dialect,
     recorder,
     screen: new Screen(term),
-    clock: new VirtualClock(START),
+    clock: files.clock ?? new VirtualClock(START),
     tz: 0,
     ...(restore ? { restore: restore.sim } : {}),
   });
@@ -179,6 +181,23 @@ Deno.test("the recorder: running then completed, throttled writes, one manifest 
     steps.map((e) => e.step),
     Array.from({ length: s.config.totalSteps }, (_, i) => i + 1),
   );
+});
+
+Deno.test("the recorder's ETA leaves out start-up and the first step's warm-up", async () => {
+  const s = scenario({ epochs: 3 });
+  const files = new MemoryFiles();
+  files.clock = new VirtualClock(START);
+  await play(s, files, queued());
+  const end = Date.parse(files.states.at(-1)!.endedAt!);
+  const early = files.states.filter((st) => st.status === "running" && st.etaAt !== null);
+  assert.ok(early.length > 10);
+  // from the first estimate on, the ETA is within 10 % of the time that was really left (the
+  // evaluations and saves still to come are what it cannot know)
+  for (const st of early) {
+    const left = end - Date.parse(st.updatedAt);
+    const err = Math.abs(Date.parse(st.etaAt!) - end);
+    assert.ok(err <= 0.1 * left + 5_000, `step ${st.step}: off by ${err} ms of ${left} ms left`);
+  }
 });
 
 Deno.test("a stop request ends the run after its step, with a checkpoint of that step", async () => {
