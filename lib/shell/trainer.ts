@@ -30,6 +30,7 @@ import { queuedState } from "../trainer/state.ts";
 import { playTrain, resumedConfig, trainScenario } from "../trainer/session.ts";
 import {
   effectiveState,
+  latestCheckpointOf,
   QUEUED_GRACE_S,
   runsTable,
   statusText,
@@ -500,21 +501,13 @@ export function prepareResume(
   }
 }
 
-/**
- * The checkpoint "latest" means: the one the run last saved (after resuming from an earlier
- * step, newer saves of the abandoned continuation stay on disk but are not the run's), else the
- * newest on disk.
- */
+/** The checkpoint "latest" names for run `id` (see latestCheckpointOf). */
 export function latestCheckpoint(
   store: RunStore,
   id: string,
   state = store.state(id),
 ): number | null {
-  const saved = store.checkpoints(id);
-  if (state.lastCheckpoint !== null && saved.includes(state.lastCheckpoint)) {
-    return state.lastCheckpoint;
-  }
-  return saved.at(-1) ?? null;
+  return latestCheckpointOf(state.lastCheckpoint, store.checkpoints(id));
 }
 
 /** Resume run `id` in the background; returns the checkpoint step and the worker's pid. */

@@ -440,10 +440,6 @@ export class RunStore {
     return m;
   }
 
-  latestCheckpoint(id: string): number | null {
-    return this.checkpoints(id).at(-1) ?? null;
-  }
-
   /** Asks the process driving the run to stop (it polls stopRequested). */
   requestStop(id: string): void {
     atomicWriteText(this.paths(id).stop, `${new Date().toISOString()} pid ${Deno.pid}\n`);

@@ -140,6 +140,16 @@ export function statusView(
   };
 }
 
+/**
+ * The checkpoint "latest" means: the one the run last saved (after resuming from an earlier
+ * step, newer saves of the abandoned continuation stay on disk but are not the run's), else the
+ * newest on disk; null when none is saved.
+ */
+export function latestCheckpointOf(last: number | null, saved: readonly number[]): number | null {
+  if (last !== null && saved.includes(last)) return last;
+  return saved.at(-1) ?? null;
+}
+
 /** Planned epochs: whole, or to two decimals after a resume from mid-epoch. */
 export function epochsText(n: number): string {
   return Number.isInteger(n) ? String(n) : fixed(n, 2);

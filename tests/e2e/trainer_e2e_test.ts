@@ -4,6 +4,9 @@
  * schema; one-line refusals of bad input; permissions asked for by name.
  */
 import assert from "node:assert/strict";
+import { UsageError } from "../../lib/cli/errors.ts";
+import { prepareResume } from "../../lib/shell/trainer.ts";
+import { RunStore } from "../../lib/store/disk.ts";
 import { stripAnsi } from "../../lib/term/ansi.ts";
 import { has, MAIN, PtyProcess, q, runMain, waitFor } from "./_run.ts";
 
@@ -216,6 +219,31 @@ Deno.test("resume of a running run is refused: it is locked", async () => {
     assert.match(r.stderr, /is (running|queued).* and locked; stop it first: llm-sim stop /);
     const stop = await w.run(["stop", id]);
     assert.equal(stop.code, 0, stop.stderr);
+  } finally {
+    w.done();
+  }
+});
+
+Deno.test("a second resume while the first is queued is refused; latest is the run's last save", async () => {
+  const w = workspace();
+  try {
+    const r = await w.run(["train", "--instant", "--epochs", "2", "--dataset", "tinyshakespeare"]);
+    assert.equal(r.code, 0, r.stderr);
+    const id = / - Run (\S+) · /.exec(r.stdout)![1]!;
+    const store = new RunStore(`${w.dir}/runs`);
+    const saved = store.checkpoints(id);
+    assert.ok(saved.length >= 2, `two saves: ${saved}`);
+    // the run says it last saved an earlier step (it was resumed from there): that is latest
+    const state = store.state(id);
+    store.writeState({ ...state, lastCheckpoint: saved[0]! });
+    const first = prepareResume(store, id, "latest", 1);
+    assert.equal(first.step, saved[0]);
+    assert.equal(store.state(id).status, "queued");
+    assert.throws(
+      () => prepareResume(store, id, "latest", 1),
+      (e: unknown) => e instanceof UsageError && /is already queued to resume/.test(e.message),
+    );
+    assert.equal(store.state(id).resumes, state.resumes + 1, "queued once");
   } finally {
     w.done();
   }

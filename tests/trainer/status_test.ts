@@ -4,6 +4,8 @@ import { parseTrainerArgs } from "../../lib/cli/trainer_args.ts";
 import { UsageError } from "../../lib/cli/errors.ts";
 import {
   effectiveState,
+  epochsText,
+  latestCheckpointOf,
   QUEUED_GRACE_S,
   runsTable,
   statusText,
@@ -107,4 +109,19 @@ Deno.test("trainer commands: bad --more-epochs, --checkpoint and extra arguments
     t.cmd === "train" ? [t.settings.epochs, t.settings.device, t.detach] : null,
     [2, "cpu", true],
   );
+});
+
+Deno.test("latestCheckpointOf(): the run's last save while it is on disk, else the newest", () => {
+  assert.equal(latestCheckpointOf(null, []), null);
+  assert.equal(latestCheckpointOf(null, [20, 100, 300]), 300);
+  // resumed from step-100: the abandoned continuation's step-300 is not the run's latest
+  assert.equal(latestCheckpointOf(100, [20, 100, 300]), 100);
+  // its last save was removed by hand: the newest left
+  assert.equal(latestCheckpointOf(200, [20, 100]), 100);
+});
+
+Deno.test("epochsText(): whole epochs plain, a mid-epoch end to two decimals", () => {
+  assert.equal(epochsText(3), "3");
+  assert.equal(epochsText(2.5), "2.50");
+  assert.equal(epochsText(13 / 6), "2.17");
 });
