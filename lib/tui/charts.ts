@@ -23,6 +23,24 @@ export function compactNumber(v: number): string {
   return trim(v.toPrecision(3));
 }
 
+/**
+ * Plain decimal tick labels given one number of decimals (11 · 8.96 → 11.0 · 9.0), the most
+ * that keeps every label within the widest compact one, so a column of them lines up on the
+ * point. Labels with a unit or an exponent, or ones that would no longer differ, stay as they are.
+ */
+function alignDecimals(ticks: Map<number, string>, values: Map<number, number>): void {
+  const labels = [...ticks.values()];
+  if (!labels.every((l) => /^-?\d+(\.\d+)?$/.test(l))) return;
+  const width = Math.max(...labels.map((l) => l.length));
+  for (let d = 4; d >= 0; d--) {
+    const fixed = new Map([...values].map(([row, v]) => [row, v.toFixed(d)]));
+    const all = [...fixed.values()];
+    if (all.some((l) => l.length > width) || new Set(all).size < new Set(labels).size) continue;
+    for (const [row, l] of fixed) ticks.set(row, l);
+    return;
+  }
+}
+
 /** `frac` (clamped; NaN is 0) of `width` cells filled with eighth blocks. */
 export function progressBar(width: number, frac: number): string {
   return blockBar(Number.isNaN(frac) ? 0 : frac, Math.max(0, Math.floor(width)));
@@ -133,10 +151,14 @@ export function lineChart(
   // y ticks: evenly spaced values from hi to lo, each on the row its value falls in
   const k = Math.min(rows, 4);
   const ticks = new Map<number, string>();
+  const tickValues = new Map<number, number>();
   for (let i = 0; i < k; i++) {
     const t = k === 1 ? hi : hi - (i * (hi - lo)) / (k - 1);
-    ticks.set(Math.floor(Math.round(dotY(t)) / 4), compactNumber(un(t)));
+    const row = Math.floor(Math.round(dotY(t)) / 4);
+    ticks.set(row, compactNumber(un(t)));
+    tickValues.set(row, un(t));
   }
+  alignDecimals(ticks, tickValues);
   const labelW = Math.min(w - 2, Math.max(...[...ticks.values()].map(displayWidth)));
   const axis = x + labelW, px0 = axis + 1, pw = w - labelW - 1;
   const dim = STYLE.dim;

@@ -7,11 +7,11 @@
  */
 import { UsageError } from "../cli/errors.ts";
 import type { GenerateArgs } from "../cli/generate_args.ts";
-import { humanDuration } from "../render/format.ts";
+import { commas, humanDuration } from "../render/format.ts";
 import { CONFIG_KEYS, mergeConfig, settingFromText, validateConfig } from "../trainer/config.ts";
 import { resolveDevice } from "../trainer/device.ts";
 import { trainScenario } from "../trainer/session.ts";
-import type { StatusView } from "../trainer/status.ts";
+import { latestCheckpointOf, type StatusView } from "../trainer/status.ts";
 import type { TrainConfig } from "../trainer/types.ts";
 import type { Key } from "./keys.ts";
 import type { RunMetrics } from "./metrics.ts";
@@ -276,6 +276,12 @@ function value(form: Form, key: string): string {
   return form.fields.find((f) => f.key === key)?.value ?? "";
 }
 
+/** The step a checkpoint field names for a run (latest resolved as the CLI does), or null. */
+function checkpointStep(raw: string, v: StatusView | null): number | null {
+  const c = checkpointValue(raw);
+  return c === "latest" ? (v ? latestCheckpointOf(v.last_checkpoint, v.checkpoints) : null) : c;
+}
+
 function checkpointValue(raw: string): number | "latest" {
   return raw === "latest" ? "latest" : Number(raw.replace("step-", ""));
 }
@@ -318,12 +324,25 @@ function confirm(form: Form, s: MonitorState): Form {
         ...device.warnings,
       ];
     } else if (form.kind === "resume") {
+      const v = s.runs.find((r) => r.id === form.runId)?.view ?? null;
+      const step = checkpointStep(value(form, "checkpoint"), v);
+      if (step === null) throw new UsageError(`run ${form.runId} has no checkpoint to resume from`);
+      const more = Number(value(form, "moreEpochs"));
+      // whole epochs of the run's own length: a resume plays exactly that many more steps
+      const perEpoch = v && v.epochs > 0 ? Math.round(v.total_steps / v.epochs) : 0;
       summary = [
-        `from ${value(form, "checkpoint")} for ${value(form, "moreEpochs")} more epoch(s)`,
-        "the learning rate decays on from where it stood",
+        `from step-${step} for ${more} more epoch${more === 1 ? "" : "s"}` +
+        (perEpoch ? `: steps ${commas(step + 1)}–${commas(step + more * perEpoch)}` : ""),
+        `the learning rate decays on from its value at step-${step} to the new end`,
       ];
     } else {
-      summary = [`${value(form, "maxNewTokens")} tokens from ${value(form, "checkpoint")}`];
+      const v = s.runs.find((r) => r.id === form.runId)?.view ?? null;
+      const step = checkpointStep(value(form, "checkpoint"), v);
+      summary = [
+        `${value(form, "maxNewTokens")} tokens from ${
+          step === null ? value(form, "checkpoint") : `step-${step}`
+        }`,
+      ];
     }
     return { ...form, fields, stage: "confirm", summary, error: null };
   } catch (e) {

@@ -12,8 +12,25 @@ import { type HeatCell, heatmap, lineChart, progressBar, sparkline } from "./cha
 import type { GpuReading } from "./metrics.ts";
 import { type Form, type MonitorState, selectedRun } from "./monitor.ts";
 
-const KEYS =
-  "↑↓ select  Enter details  Tab panel  n new  r resume  g generate  s stop  ? help  q quit";
+/** The footer's key hints, longest first: the first that fits the width is shown. */
+const KEYS = [
+  "↑↓ select  Enter details  Tab panel  n new  r resume  g generate  s stop  ? help  q quit",
+  "↑↓ select  Enter details  n new  r resume  g generate  s stop  ? help  q quit",
+  "↑↓ select  n new  r resume  g generate  s stop  ? help  q quit",
+  "n new  r resume  g gen  s stop  ? help  q quit",
+  "? help  q quit",
+];
+
+function keyHints(width: number): string {
+  return KEYS.find((k) => displayWidth(k) + 1 <= width) ?? KEYS[KEYS.length - 1]!;
+}
+
+/** The device as the run list and the detail panel show it: cpu, 1× A30, 64× H100 80GB HBM3. */
+function deviceText(v: StatusView): string {
+  return v.device.kind === "cpu"
+    ? "cpu"
+    : `${v.device.count}× ${v.device.name.replace("NVIDIA ", "")}`;
+}
 
 const STATUS_STYLE: Record<string, number> = {
   running: STYLE.green | STYLE.bold,
@@ -32,7 +49,6 @@ function eta(v: StatusView, now: number, tz: number): string {
   return v.status === "completed" ? "done" : "–";
 }
 
-/** Columns of the run list, dropped from the right as the panel narrows. */
 /** Columns of the run list, most wanted first: dropped from the right as the panel narrows. */
 const COLUMNS: { head: string; width: number; cell: (v: StatusView, s: MonitorState) => string }[] =
   [
@@ -45,10 +61,7 @@ const COLUMNS: { head: string; width: number; cell: (v: StatusView, s: MonitorSt
     {
       head: "DEVICE",
       width: 18,
-      cell: (v) =>
-        v.device.kind === "cpu"
-          ? "cpu"
-          : `${v.device.count}× ${v.device.name.replace("NVIDIA ", "")}`,
+      cell: deviceText,
     },
     { head: "STEP", width: 11, cell: (v) => `${v.step}/${v.total_steps}` },
   ];
@@ -104,7 +117,12 @@ function runList(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: nu
 }
 
 function gpuCells(gpus: GpuReading[], room: number, width: number): HeatCell[] {
-  const fmt = (g: { util: number; tempC: number; powerW: number; memUsedMiB: number }) => {
+  // the cell's text leaves room for its label, a space between, a space at each end (so cells
+  // stay apart without colour) and the gap after the cell
+  const fmt = (
+    label: string,
+    g: { util: number; tempC: number; powerW: number; memUsedMiB: number },
+  ) => {
     const parts = [
       `${Math.round(g.util)}%`,
       `${Math.round(g.tempC)}°C`,
@@ -112,11 +130,12 @@ function gpuCells(gpus: GpuReading[], room: number, width: number): HeatCell[] {
       `${fixed(g.memUsedMiB / 1024, 0)}G`,
     ];
     let text = parts[0]!;
-    for (const p of parts.slice(1)) if (displayWidth(`${text} ${p}`) <= width - 5) text += ` ${p}`;
+    const room = width - 4 - displayWidth(label);
+    for (const p of parts.slice(1)) if (displayWidth(`${text} ${p}`) <= room) text += ` ${p}`;
     return text;
   };
   if (gpus.length <= room) {
-    return gpus.map((g) => ({ label: g.label, value: g.util / 100, text: fmt(g) }));
+    return gpus.map((g) => ({ label: g.label, value: g.util / 100, text: fmt(g.label, g) }));
   }
   // more GPUs than cells: one cell a node (mean utilisation, hottest GPU, total power)
   const nodes = new Map<string, GpuReading[]>();
@@ -129,7 +148,8 @@ function gpuCells(gpus: GpuReading[], room: number, width: number): HeatCell[] {
       powerW: list.reduce((a, g) => a + g.powerW, 0),
       memUsedMiB: list.reduce((a, g) => a + g.memUsedMiB, 0) / list.length,
     };
-    return { label: host.replace(/^.*?(\d+)$/, "n$1"), value: util / 100, text: fmt(agg) };
+    const label = host.replace(/^.*?(\d+)$/, "n$1");
+    return { label, value: util / 100, text: fmt(label, agg) };
   });
 }
 
@@ -176,9 +196,7 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
   buf.text(
     ix,
     cy++,
-    `loss ${loss(v.loss)} · val ${
-      loss(v.val_loss)
-    } · ${v.device.selected} ${v.device.name} · ${v.precision}` +
+    `loss ${loss(v.loss)} · val ${loss(v.val_loss)} · ${deviceText(v)} · ${v.precision}` +
       (v.tokens_per_s !== null ? ` · ${commas(v.tokens_per_s)} tok/s` : ""),
     0,
     iw,
@@ -287,7 +305,16 @@ function overlayBox(
 function formView(buf: ScreenBuffer, f: Form) {
   const labelW = Math.max(...f.fields.map((x) => x.label.length), 10);
   const height = (f.stage === "confirm" ? f.summary.length + 2 : 0) + f.fields.length + 5;
-  const b = overlayBox(buf, 72, height, f.title);
+  // wide enough for the longest value with its error and the longest summary line (≥ 72)
+  const wanted = Math.max(
+    72,
+    displayWidth(f.title) + 8,
+    ...f.fields.map((x) =>
+      labelW + 8 + displayWidth(x.value) + (x.error ? displayWidth(x.error) + 1 : 0)
+    ),
+    ...(f.stage === "confirm" ? f.summary.map((l) => displayWidth(l) + 4) : []),
+  );
+  const b = overlayBox(buf, Math.min(wanted, 110), height, f.title);
   let y = b.y + 1;
   const iw = b.w - 4;
   f.fields.forEach((field, i) => {
@@ -357,7 +384,7 @@ export function renderMonitor(s: MonitorState): ScreenBuffer {
   }
   const footer = s.message
     ? { text: ` ${s.message.text}`, style: s.message.error ? STYLE.red | STYLE.bold : STYLE.green }
-    : { text: ` ${KEYS}`, style: STYLE.dim };
+    : { text: ` ${keyHints(s.width)}`, style: STYLE.dim };
   buf.text(0, s.height - 1, footer.text, footer.style, s.width);
   if (s.form) formView(buf, s.form);
   else if (s.help) {

@@ -24,8 +24,8 @@ Deno.test("lineChart() draws a falling loss curve in braille with y ticks and an
   lineChart(b, 0, 0, 20, 6, [{ values: LOSS, style: STYLE.cyan }]);
   assert.deepEqual(b.lines(), [
     "10.8┤⢳⡀",
-    "8.13┤ ⠳⡄",
-    "5.47┤  ⠙⢦⣀",
+    " 8.1┤ ⠳⡄",
+    " 5.5┤  ⠙⢦⣀",
     " 2.8┤    ⠈⠓⠲⠤⠤⢤⣀⣀⣀⣀⣀",
     "    └───────────────",
     "     0            11",
@@ -47,9 +47,9 @@ Deno.test("lineChart() overlays series: union of dots, the later series' style o
   });
   assert.deepEqual(b.lines(), [
     "loss (train/v…",
-    "  3┤⠙⠲⣄⡀  ⢀⣠⠖⠋",
+    "3.0┤⠙⠲⣄⡀  ⢀⣠⠖⠋",
     "1.5┤   ⣉⡷⢾⣉",
-    "  0┤⣠⠴⠋⠁  ⠈⠙⠦⣄",
+    "0.0┤⣠⠴⠋⠁  ⠈⠙⠦⣄",
     "   └──────────",
     "    0  step 3k",
   ]);
@@ -65,19 +65,19 @@ Deno.test("lineChart() overlays series: union of dots, the later series' style o
 });
 
 Deno.test("lineChart() handles empty series, one point and constant values", () => {
-  const axes = ["  1┤", "0.5┤", "  0┤", "   └────────", ""];
+  const axes = ["1.0┤", "0.5┤", "0.0┤", "   └────────", ""];
   assert.deepEqual(chart(12, 5, []), axes);
   assert.deepEqual(chart(12, 5, [{ values: [], style: 0 }]), axes);
   assert.deepEqual(chart(12, 5, [{ values: [5], style: 0 }]), [
     "5.5┤",
-    "  5┤⠄",
+    "5.0┤⠄",
     "4.5┤",
     "   └────────",
     "    0",
   ]);
   assert.deepEqual(chart(12, 5, [{ values: [2, 2, 2, 2], style: 0 }]), [
     "2.2┤",
-    "  2┤⠤⠤⠤⠤⠤⠤⠤⠤",
+    "2.0┤⠤⠤⠤⠤⠤⠤⠤⠤",
     "1.8┤",
     "   └────────",
     "    0      3",
@@ -87,9 +87,9 @@ Deno.test("lineChart() handles empty series, one point and constant values", () 
 Deno.test("lineChart() skips NaN and ±Infinity, joining the points around them", () => {
   const values = [1, 2, NaN, 4, Infinity, 5, -Infinity, 6];
   assert.deepEqual(chart(12, 5, [{ values, style: 0 }]), [
-    "  6┤    ⣀⡤⠖⠋",
+    "6.0┤    ⣀⡤⠖⠋",
     "3.5┤ ⢀⡴⠋⠁",
-    "  1┤⡴⠋",
+    "1.0┤⡴⠋",
     "   └────────",
     "    0      7",
   ]);

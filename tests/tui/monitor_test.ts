@@ -79,7 +79,17 @@ Deno.test("resume, stop and generate act on the selected run; refusals say why",
   // the completed run: resume with 2 more epochs from the latest checkpoint
   r = press(s, "j");
   assert.deepEqual(r.effects, [{ kind: "select", id: s.runs[1]!.id }]);
-  r = press(r.state, "r" + BS + "2\r\r");
+  r = press(r.state, "r" + BS + "2\r");
+  // the confirmation names the checkpoint "latest" stands for and the steps the resume plays
+  const done = s.runs[1]!.view!;
+  const perEpoch = done.total_steps / done.epochs;
+  assert.deepEqual(r.state.form?.summary, [
+    `from step-${done.last_checkpoint} for 2 more epochs: steps ${done.total_steps + 1}–${
+      done.total_steps + 2 * perEpoch
+    }`,
+    `the learning rate decays on from its value at step-${done.last_checkpoint} to the new end`,
+  ]);
+  r = press(r.state, "\r");
   assert.deepEqual(r.effects, [{
     kind: "resume",
     id: s.runs[1]!.id,
