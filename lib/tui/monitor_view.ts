@@ -166,7 +166,15 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
     return;
   }
   if (!run) {
-    buf.text(ix, cy, "Nothing selected.", STYLE.dim, iw);
+    const lines: [string, number][] = [
+      ["No run selected.", STYLE.dim],
+      ["", 0],
+      ["n    launch a run from a form: model, data, epochs, device, precision", 0],
+      ["?    every key", 0],
+      ["", 0],
+      ["Runs started elsewhere (llm-sim train --detach) appear here as they start.", STYLE.dim],
+    ];
+    lines.forEach(([t, style], i) => cy + i < bottom && buf.text(ix, cy + i, t, style, iw));
     return;
   }
   if (!v) {
@@ -304,7 +312,9 @@ function overlayBox(
 
 function formView(buf: ScreenBuffer, f: Form) {
   const labelW = Math.max(...f.fields.map((x) => x.label.length), 10);
-  const height = (f.stage === "confirm" ? f.summary.length + 2 : 0) + f.fields.length + 5;
+  // borders, the fields, a blank, the summary and a blank (at the confirmation), the hint or
+  // the action, a blank
+  const height = (f.stage === "confirm" ? f.summary.length + 1 : 0) + f.fields.length + 5;
   // wide enough for the longest value with its error and the longest summary line (≥ 72)
   const wanted = Math.max(
     72,
@@ -378,7 +388,8 @@ export function renderMonitor(s: MonitorState): ScreenBuffer {
     runList(buf, s, 0, bodyY, lw, bodyH);
     detail(buf, s, lw, bodyY, s.width - lw, bodyH);
   } else {
-    const lh = Math.min(s.runs.length + 3, Math.max(5, Math.floor(bodyH * 0.3)));
+    // borders, the header (or the empty state's two lines) and a row a run
+    const lh = Math.min(Math.max(s.runs.length, 1) + 3, Math.max(5, Math.floor(bodyH * 0.3)));
     runList(buf, s, 0, bodyY, s.width, lh);
     detail(buf, s, 0, bodyY + lh, s.width, bodyH - lh);
   }

@@ -146,9 +146,16 @@ export class Tmux {
     return dec.decode(out.stdout);
   }
 
-  start(command: string, columns: number, rows: number, env: Record<string, string> = {}): void {
-    const envs = Object.entries({ TZ: "UTC", NO_COLOR: "", ...env }).map(([k, v]) => `${k}=${q(v)}`)
-      .join(" ");
+  start(
+    command: string,
+    columns: number,
+    rows: number,
+    opts: { env?: Record<string, string>; cwd?: string } = {},
+  ): void {
+    const envs = Object.entries({ TZ: "UTC", NO_COLOR: "", ...opts.env }).map(([k, v]) =>
+      `${k}=${q(v)}`
+    ).join(" ");
+    const cd = opts.cwd ? `cd ${q(opts.cwd)} && ` : "";
     this.#run([
       "new-session",
       "-d",
@@ -158,7 +165,7 @@ export class Tmux {
       String(columns),
       "-y",
       String(rows),
-      `env ${envs} ${command}; echo EXIT=$?; sleep 60`,
+      `${cd}env ${envs} ${command}; echo EXIT=$?; sleep 60`,
     ]);
   }
 

@@ -4,6 +4,7 @@
  * leaving the terminal as it was (no alternate screen, cursor visible).
  */
 import assert from "node:assert/strict";
+import { assertGolden } from "../_golden.ts";
 import { has, MAIN, q, runMain, Tmux, waitFor } from "./_run.ts";
 
 const DENO = Deno.execPath();
@@ -26,37 +27,48 @@ Deno.test({
     const runs = `${dir}/runs`;
     const t = new Tmux();
     const screen = () => t.capture();
+    // what a person sees, compared with a golden (the clock in the header is the one moving part)
+    const seen: string[] = [];
+    const look = (name: string) =>
+      seen.push(`== ${name}\n${screen().replace(/ · \d\d:\d\d:\d\d/, " · 00:00:00")}`);
     try {
+      // from the run store's parent, with the default ./runs: paths on screen do not vary
       t.start(
         [
           DENO,
           "run",
           "--no-prompt",
-          `--allow-read=${runs}`,
-          `--allow-write=${runs}`,
+          "--allow-read=runs",
+          "--allow-write=runs",
           `--allow-run=${DENO}`,
           MAIN,
           "monitor",
-          "--runs-dir",
-          runs,
         ]
           .map(q).join(" "),
         100,
         30,
+        { cwd: dir },
       );
       await waitFor(() => screen().includes("No runs directory at"), 20_000, "the empty state");
       assert.match(screen(), /Press n to launch one\./);
       assert.equal(t.display("#{alternate_on}"), "1", "on the alternate screen");
+      look("no runs yet");
       // the launch form: tinyshakespeare, 2 epochs
       t.keys("n");
       await waitFor(() => screen().includes("New run"), 5_000, "the form");
       t.keys("Down", "C-u");
       t.keys("-l", "tinyshakespeare");
       t.keys("Down", "C-u");
+      t.keys("-l", "x");
+      await waitFor(() => screen().includes("must be an integer"), 5_000, "the field's error");
+      look("launch form, epochs mistyped");
+      t.keys("BSpace");
       t.keys("-l", "2");
       t.keys("Enter");
       await waitFor(() => screen().includes("Enter launch · Esc back"), 5_000, "the confirmation");
       assert.match(screen(), /tiny_shakespeare: 2 epochs × \d+ steps/);
+      look("launch confirmation");
+      await assertGolden("monitor-tmux-100x30.txt", seen.join(""));
       t.keys("Enter");
       await waitFor(() => /launched \S+ \(pid \d+\)/.test(screen()), 20_000, "the launch message");
       const step = () => Number(/step (\d+)\/\d+/.exec(screen())?.[1] ?? -1);

@@ -167,7 +167,7 @@ Deno.test({
           showCommand(["--seed", "2", "--speed", "50"]),
           columns,
           40,
-          noColor ? { NO_COLOR: "1" } : {},
+          { env: noColor ? { NO_COLOR: "1" } : {} },
         );
         const pane = await waitFor(
           () => {

@@ -47,3 +47,23 @@ for (const [w, h] of [[80, 24], [160, 48]] as const) {
     await assertGolden(`monitor-${w}x${h}.txt`, text);
   });
 }
+
+Deno.test("renderMonitor(): no text runs over a panel's border, empty or full, at any size", async () => {
+  for (const [w, h] of [[80, 24], [100, 30], [119, 40], [120, 40], [200, 60]] as const) {
+    const full = await fixture(w, h);
+    const empty = withRuns(initialState({ ...full, now: NOW }), [], "No runs directory at runs.");
+    for (const s of [full, empty]) {
+      const rows = renderMonitor(s).lines();
+      // every row between the header and the footer starts on a border and ends on one
+      for (let y = 1; y < h - 1; y++) {
+        assert.match(rows[y]!, /^[│┌└]/, `${w}×${h} row ${y}: ${rows[y]}`);
+        assert.match(rows[y]!.trimEnd(), /[│┐┘]$/, `${w}×${h} row ${y}: ${rows[y]}`);
+      }
+      // a bottom border is border all the way (nothing written over it)
+      for (const row of rows.filter((r) => r.startsWith("└"))) {
+        const box = row.slice(0, row.indexOf("┘") + 1);
+        assert.match(box, /^└─+┘$/, `${w}×${h}: ${row}`);
+      }
+    }
+  }
+});
