@@ -133,6 +133,12 @@ export async function monitorMain(argv: string[]): Promise<number> {
   const logs = new Map<string, { offset: number; lines: string[]; partial: string }>();
   let prev: ScreenBuffer | null = null;
   let done = false;
+  /** 0 for q; 130 for Ctrl-C, SIGINT and SIGTERM (interrupted, as everywhere in llm-sim). */
+  let code = 0;
+  const interrupt = () => {
+    code = 130;
+    done = true;
+  };
   const gen: { current: AbortController | null } = { current: null };
   let messageAt = 0;
 
@@ -277,7 +283,8 @@ export async function monitorMain(argv: string[]): Promise<number> {
     try {
       switch (e.kind) {
         case "quit":
-          done = true;
+          if (e.interrupted) interrupt();
+          else done = true;
           return;
         case "select":
           refresh(); // the newly selected run's metrics and log
@@ -341,8 +348,8 @@ export async function monitorMain(argv: string[]): Promise<number> {
       prev = null; // a new size: paint it whole once
       draw();
     }),
-    listen("SIGTERM", () => (done = true)),
-    listen("SIGINT", () => (done = true)),
+    listen("SIGTERM", interrupt),
+    listen("SIGINT", interrupt),
   ];
   const reader = Deno.stdin.readable.getReader();
   const input = (async () => {
@@ -390,5 +397,5 @@ export async function monitorMain(argv: string[]): Promise<number> {
     }
     writeOut(LEAVE_ALT);
   }
-  return 0;
+  return code;
 }

@@ -61,7 +61,7 @@ export type Effect =
   )
   | { kind: "cancel-generate" }
   | { kind: "select"; id: string }
-  | { kind: "quit" };
+  | { kind: "quit"; interrupted?: boolean };
 
 export interface MonitorState {
   width: number;
@@ -443,7 +443,6 @@ function editForm(
       return f.choices ? done(form) : set(f.value + key.char);
     case "ctrl":
       if (key.key === "u" && !f.choices) return set("");
-      if (key.key === "c") return { state: s, effects: [{ kind: "quit" }] };
       return done(form);
     default:
       return done(form);
@@ -455,7 +454,8 @@ function editForm(
 /** What a key does: a new state and the effects the shell must carry out. */
 export function update(s: MonitorState, key: Key): { state: MonitorState; effects: Effect[] } {
   const same = (state: MonitorState, effects: Effect[] = []) => ({ state, effects });
-  if (key.name === "ctrl" && key.key === "c") return same(s, [{ kind: "quit" }]);
+  // Ctrl-C quits from anywhere, as an interruption (exit 130); q quits from the screen (exit 0)
+  if (key.name === "ctrl" && key.key === "c") return same(s, [{ kind: "quit", interrupted: true }]);
   if (s.form) return editForm(s, s.form, key);
   if (s.help) return same({ ...s, help: false });
   const run = selectedRun(s);

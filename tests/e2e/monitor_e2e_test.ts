@@ -143,3 +143,51 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "monitor in tmux: Ctrl-C (also inside a form) and SIGTERM exit 130 with the terminal restored",
+  ignore: !ready,
+  async fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "llm-sim-monitor-" });
+    try {
+      for (const how of ["C-c", "form C-c", "SIGTERM"]) {
+        const t = new Tmux();
+        try {
+          t.start(
+            [DENO, "run", "--no-prompt", "--allow-read=runs", MAIN, "monitor"].map(q).join(" "),
+            80,
+            24,
+            {
+              cwd: dir,
+            },
+          );
+          await waitFor(
+            () => t.capture().includes("Press n to launch one."),
+            20_000,
+            "the monitor",
+          );
+          if (how === "SIGTERM") {
+            // the pane runs a shell; the monitor is its child
+            const sh = t.display("#{pane_pid}");
+            const child = Deno.readTextFileSync(`/proc/${sh}/task/${sh}/children`).trim();
+            Deno.kill(Number(child.split(" ")[0]), "SIGTERM");
+          } else {
+            if (how === "form C-c") {
+              t.keys("n");
+              await waitFor(() => t.capture().includes("New run"), 5_000, "the form");
+            }
+            t.keys("C-c");
+          }
+          await waitFor(() => t.capture().includes("EXIT=130"), 10_000, `exit 130 after ${how}`);
+          assert.equal(t.display("#{alternate_on}"), "0", `${how}: the alternate screen is left`);
+          assert.equal(t.display("#{cursor_flag}"), "1", `${how}: the cursor is visible`);
+        } finally {
+          t.kill();
+        }
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

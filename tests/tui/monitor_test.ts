@@ -108,9 +108,11 @@ Deno.test("resume, stop and generate act on the selected run; refusals say why",
   r = press(s, "jj");
   assert.match(press(r.state, "g").state.message!.text, /select a run/);
   assert.match(press(r.state, "s").state.message!.text, /no running run/);
-  // q and Ctrl-C quit, from anywhere (a form too)
+  // q quits; Ctrl-C quits from anywhere (a form too) as an interruption
   assert.deepEqual(press(s, "q").effects, [{ kind: "quit" }]);
-  assert.deepEqual(press(s, "n\x03").effects, [{ kind: "quit" }]);
+  assert.deepEqual(press(s, "\x03").effects, [{ kind: "quit", interrupted: true }]);
+  assert.deepEqual(press(s, "n\x03").effects, [{ kind: "quit", interrupted: true }]);
+  assert.equal(press(s, "nq").state.form?.fields[1]?.value, "gpt2q", "q in a form is typed");
 });
 
 Deno.test("selection survives a refresh that reorders runs; empty lists are safe", async () => {
