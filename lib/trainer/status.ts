@@ -150,6 +150,11 @@ export function latestCheckpointOf(last: number | null, saved: readonly number[]
   return saved.at(-1) ?? null;
 }
 
+/** The device as status and runs name it: cuda:0 NVIDIA A30, cuda:0 ×64 NVIDIA H100 80GB HBM3. */
+function deviceName(v: StatusView): string {
+  return `${v.device.selected}${v.device.count > 1 ? ` ×${v.device.count}` : ""} ${v.device.name}`;
+}
+
 /** Planned epochs: whole, or to two decimals after a resume from mid-epoch. */
 export function epochsText(n: number): string {
   return Number.isInteger(n) ? String(n) : fixed(n, 2);
@@ -182,7 +187,7 @@ export function statusText(v: StatusView, nowMs: number, tz: number): string {
     ["model", `${v.model} · ${v.dataset} · ${v.precision}`],
     [
       "device",
-      `${v.device.selected}${v.device.count > 1 ? ` ×${v.device.count}` : ""} ${v.device.name}` +
+      deviceName(v) +
       (v.device.requested === v.device.selected ? "" : ` (requested: ${v.device.requested})`),
     ],
     [
@@ -236,7 +241,7 @@ export function runsTable(
       v.model,
       `${fixed(v.epoch, 2)}/${epochsText(v.epochs)}`,
       loss(v.loss),
-      v.device.kind === "cpu" ? "cpu" : `${v.device.selected} ${v.device.name}`,
+      v.device.kind === "cpu" ? "cpu" : deviceName(v),
       v.eta !== null ? localTime(v.eta, nowMs, tz) : v.status === "completed" ? "done" : "–",
     ]
   );

@@ -87,6 +87,19 @@ Deno.test("statusText() says n/a for GPU telemetry on CPU runs; runsTable() keep
   assert.match(table[2]!, /^bad +broken +runs\/bad\/state\.json: not valid JSON/);
 });
 
+Deno.test("statusText() and runsTable() name how many GPUs a run uses", () => {
+  const m = fixtureMeta("g64");
+  const meta = { ...m, device: { ...m.device, id: "h100", name: "NVIDIA H100", count: 64 } };
+  const v = statusView(meta, fixtureState("g64"), false, [], "runs/g64", NOW);
+  assert.match(statusText(v, NOW, 0), /^device {5}cuda:0 ×64 NVIDIA H100 \(requested: auto\)$/m);
+  assert.match(
+    runsTable([{ id: "g64", view: v, error: null }], NOW, 0),
+    / cuda:0 ×64 NVIDIA H100 /,
+  );
+  const one = statusView(m, fixtureState("g1"), false, [], "runs/g1", NOW);
+  assert.match(runsTable([{ id: "g1", view: one, error: null }], NOW, 0), / cuda:0 NVIDIA A30 /);
+});
+
 Deno.test("trainer commands: bad --more-epochs, --checkpoint and extra arguments are one-line errors", () => {
   for (
     const argv of [["--more-epochs", "0"], ["--more-epochs", "-2"], ["--more-epochs", "x"], []]
