@@ -10,7 +10,7 @@ import { MONITOR_FLAGS } from "../cli/monitor_args.ts";
 import { generate } from "../generate/session.ts";
 import { RunStore } from "../store/disk.ts";
 import { StoreError } from "../store/schema.ts";
-import { parseConfigToml } from "../trainer/config.ts";
+import { configArgv, parseConfigToml } from "../trainer/config.ts";
 import { statusView } from "../trainer/status.ts";
 import { renderDiff } from "../tui/diff.ts";
 import { parseKeys } from "../tui/keys.ts";
@@ -182,17 +182,30 @@ export async function monitorMain(argv: string[]): Promise<number> {
     const paths = store.paths(run.id);
     let m = metrics.get(run.id);
     if (!m) metrics.set(run.id, m = new RunMetrics());
-    const chunk = readFrom(paths.metrics, m.offset);
-    if (chunk.bytes) m.ingest(chunk.text, chunk.bytes);
     let log = logs.get(run.id);
     if (!log) logs.set(run.id, log = { offset: 0, lines: [], partial: "" });
-    const more = readFrom(paths.log, log.offset);
-    if (more.bytes) {
-      log.offset += more.bytes;
-      const text = log.partial + more.text;
-      const end = text.lastIndexOf("\n");
-      log.partial = text.slice(end + 1);
-      if (end >= 0) log.lines = [...log.lines, ...text.slice(0, end).split("\n")].slice(-LOG_LINES);
+    try {
+      const chunk = readFrom(paths.metrics, m.offset);
+      if (chunk.bytes) m.ingest(chunk.text, chunk.bytes);
+      const more = readFrom(paths.log, log.offset);
+      if (more.bytes) {
+        log.offset += more.bytes;
+        const text = log.partial + more.text;
+        const end = text.lastIndexOf("\n");
+        log.partial = text.slice(end + 1);
+        if (end >= 0) {
+          log.lines = [...log.lines, ...text.slice(0, end).split("\n")].slice(-LOG_LINES);
+        }
+      }
+    } catch (e) {
+      // one run's unreadable file: said where its log would be; the other runs work
+      const why = e instanceof Error ? e.message : String(e);
+      state = {
+        ...state,
+        metrics: m,
+        log: [...log.lines, `llm-sim monitor: cannot read ${run.id}'s files: ${why}`],
+      };
+      return;
     }
     state = { ...state, metrics: m, log: log.lines };
   };
@@ -295,7 +308,9 @@ export async function monitorMain(argv: string[]): Promise<number> {
           }
           say("starting the run …");
           draw();
-          const { id, pid } = await startDetached(store, e.config, ["train", "--detach"], {
+          // recorded as the command that replays it: llm-sim train with the form's settings
+          const argv = ["train", "--detach", ...configArgv(e.config)];
+          const { id, pid } = await startDetached(store, e.config, argv, {
             speed: 1,
             instant: false,
             width: null,
@@ -335,8 +350,9 @@ export async function monitorMain(argv: string[]): Promise<number> {
           return;
       }
     } catch (err) {
+      // whatever went wrong is said on the screen; the monitor goes on
       if (err instanceof UsageError || err instanceof StoreError) say(err.message, true);
-      else throw err;
+      else say(`${e.kind} failed: ${err instanceof Error ? err.message : String(err)}`, true);
     }
   };
 
@@ -352,11 +368,15 @@ export async function monitorMain(argv: string[]): Promise<number> {
     listen("SIGINT", interrupt),
   ];
   const reader = Deno.stdin.readable.getReader();
+  let failure: unknown = null;
   const input = (async () => {
     try {
       await readKeys();
-    } catch {
-      done = true; // stdin closed or released at exit
+    } catch (e) {
+      // stdin released at exit is expected; anything before that is a bug to report once the
+      // terminal is restored
+      if (!done) failure = e;
+      done = true;
     }
   })();
   async function readKeys() {
@@ -368,8 +388,11 @@ export async function monitorMain(argv: string[]): Promise<number> {
       }
       for (const key of parseKeys(value)) {
         if (state.message && !state.form) state = { ...state, message: null };
+        const before = state.message;
         const r = update(state, key);
         state = r.state;
+        // a message a key brought (a refusal, guidance) stays as long as one the shell says
+        if (state.message && state.message !== before) messageAt = Date.now();
         for (const e of r.effects) await run(e);
       }
       if (!done) draw();
@@ -397,5 +420,6 @@ export async function monitorMain(argv: string[]): Promise<number> {
     }
     writeOut(LEAVE_ALT);
   }
+  if (failure !== null) throw failure;
   return code;
 }

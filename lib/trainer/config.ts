@@ -435,3 +435,19 @@ export function initConfigText(): string {
   }
   return lines.join("\n") + "\n";
 }
+
+/**
+ * The command-line flags that give `config` over the defaults: what a run started another way
+ * (the monitor's form) records as its command, so that `llm-sim train` with them replays it.
+ */
+export function configArgv(config: TrainConfig): string[] {
+  const out: string[] = [];
+  for (const k of CONFIG_KEYS) {
+    const v = config[k.field];
+    if (v === DEFAULT_TRAIN_CONFIG[k.field]) continue;
+    if (k.kind === "bool") {
+      if (v === true) out.push(k.flag);
+    } else out.push(k.flag, String(v));
+  }
+  return out;
+}

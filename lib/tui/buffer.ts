@@ -130,6 +130,36 @@ export function fitWidth(s: string, width: number): string {
   return out + "…";
 }
 
+/** `s` in lines of at most `width` columns, broken at spaces where it can be (else mid-word). */
+export function wrapText(s: string, width: number): string[] {
+  if (width <= 0) return [];
+  const lines: string[] = [];
+  let line = "";
+  for (const word of s.split(/\s+/).filter((x) => x !== "")) {
+    const joined = line ? `${line} ${word}` : word;
+    if (displayWidth(joined) <= width) {
+      line = joined;
+      continue;
+    }
+    if (line) lines.push(line);
+    line = word;
+    while (displayWidth(line) > width) {
+      // a word longer than the line: its first `width` columns, then the rest
+      let head = "", n = 0;
+      for (const g of graphemes(line)) {
+        if (n + graphemeWidth(g) > width) break;
+        head += g;
+        n += graphemeWidth(g);
+      }
+      if (head === "") break;
+      lines.push(head);
+      line = line.slice(head.length);
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 export interface Cell {
   ch: string;
   style: number;
@@ -213,14 +243,16 @@ export class ScreenBuffer {
    * A light box (┌─┐│└┘) on the rectangle's border, clipped; the inside is left as it is. The
    * title sits in the top border as "┌─ title ─┐", bold, cut with "…" when the box is narrow.
    */
-  box(x: number, y: number, w: number, h: number, title?: string, style = 0): void {
+  /** A frame with a title; `double` draws it in double lines (the focused panel). */
+  box(x: number, y: number, w: number, h: number, title?: string, style = 0, double = false): void {
     if (w < 2 || h < 2) return;
+    const [tl, tr, bl, br, hz, vt] = double ? "╔╗╚╝═║" : "┌┐└┘─│";
     const r = x + w - 1, b = y + h - 1;
-    this.text(x, y, "┌" + "─".repeat(w - 2) + "┐", style);
-    this.text(x, b, "└" + "─".repeat(w - 2) + "┘", style);
+    this.text(x, y, tl + hz!.repeat(w - 2) + tr, style);
+    this.text(x, b, bl + hz!.repeat(w - 2) + br, style);
     for (let row = y + 1; row < b; row++) {
-      this.text(x, row, "│", style);
-      this.text(r, row, "│", style);
+      this.text(x, row, vt!, style);
+      this.text(r, row, vt!, style);
     }
     if (title && w >= 7) this.text(x + 2, y, ` ${fitWidth(title, w - 6)} `, style | STYLE.bold);
   }

@@ -77,6 +77,11 @@ export function sparkline(values: readonly number[], width: number): string {
 export interface Series {
   values: readonly number[];
   style: number;
+  /**
+   * Drawn as this character at each point instead of a line (sparse series such as the
+   * validation loss, told apart from the line without colour too), on top of the lines.
+   */
+  marker?: string;
 }
 
 export interface LineChartOptions {
@@ -199,6 +204,7 @@ export function lineChart(
   const dotCols = pw * 2;
   const dotX = (i: number) => (n === 1 ? 0 : (i * (dotCols - 1)) / (n - 1));
   series.forEach((s, si) => {
+    if (s.marker !== undefined) return; // drawn after the lines
     // dx is within the grid by construction; span() clamps dy
     const set = (dx: number, dy: number) => {
       const c = Math.floor(dy / 4) * pw + Math.floor(dx / 2);
@@ -245,6 +251,15 @@ export function lineChart(
         series[si]?.style ?? 0,
       );
     }
+  }
+  for (const s of series) {
+    if (s.marker === undefined) continue;
+    s.values.forEach((v, i) => {
+      const t = tf(v);
+      if (!Number.isFinite(t)) return;
+      const r = Math.floor(Math.max(0, Math.min(dotRows - 1, Math.round(dotY(t)))) / 4);
+      buf.text(px0 + Math.floor(Math.round(dotX(i)) / 2), top + r, s.marker!, s.style);
+    });
   }
 }
 

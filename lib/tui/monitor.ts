@@ -250,7 +250,7 @@ function fieldError(form: Form, f: Field): string | null {
         settingFromText(k, f.value);
         return null;
       } catch (e) {
-        return message(e).replace(/^--[\w-]+ /, "");
+        return message(e).replace(/^--[\w-]+:? /, "");
       }
     }
     case "resume":
@@ -346,7 +346,10 @@ function confirm(form: Form, s: MonitorState): Form {
     }
     return { ...form, fields, stage: "confirm", summary, error: null };
   } catch (e) {
-    return { ...form, fields, error: message(e) };
+    // an error that names a flag ("--precision fp8: …") puts the cursor on that field
+    const flag = /^(--[\w-]+)/.exec(message(e))?.[1];
+    const at = fields.findIndex((f) => flag !== undefined && configKey(f.key)?.flag === flag);
+    return { ...form, fields, focus: at >= 0 ? at : form.focus, error: message(e) };
   }
 }
 
@@ -460,11 +463,18 @@ export function update(s: MonitorState, key: Key): { state: MonitorState; effect
   if (s.help) return same({ ...s, help: false });
   const run = selectedRun(s);
   const move = (by: number) => {
-    if (s.focus === "detail") return same({ ...s, logScroll: Math.max(0, s.logScroll - by) });
+    if (s.focus === "detail") {
+      // scrolled up by at most the log's length less one line: something always shows
+      const logScroll = Math.max(0, Math.min(s.log.length - 1, s.logScroll - by));
+      return same({ ...s, logScroll });
+    }
     const selected = Math.max(0, Math.min(s.runs.length - 1, s.selected + by));
-    const next = { ...s, selected, logScroll: 0 };
     const id = s.runs[selected]?.id;
-    return same(next, id && selected !== s.selected ? [{ kind: "select", id }] : []);
+    if (!id || selected === s.selected) return same(s);
+    // another run: its own log from the bottom, and generated text of the last one closes
+    const effects: Effect[] = [{ kind: "select", id }];
+    if (s.output?.running) effects.push({ kind: "cancel-generate" });
+    return same({ ...s, selected, logScroll: 0, output: null }, effects);
   };
   switch (key.name) {
     case "up":

@@ -7,7 +7,7 @@
 import { commas, fixed, humanDuration } from "../render/format.ts";
 import { epochsText, localTime } from "../trainer/status.ts";
 import type { StatusView } from "../trainer/status.ts";
-import { displayWidth, fitWidth, ScreenBuffer, STYLE } from "./buffer.ts";
+import { displayWidth, fitWidth, ScreenBuffer, STYLE, wrapText } from "./buffer.ts";
 import { type HeatCell, heatmap, lineChart, progressBar, sparkline } from "./charts.ts";
 import type { GpuReading } from "./metrics.ts";
 import { type Form, type MonitorState, selectedRun } from "./monitor.ts";
@@ -68,13 +68,15 @@ const COLUMNS: { head: string; width: number; cell: (v: StatusView, s: MonitorSt
 
 function runList(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: number, h: number) {
   const running = s.runs.filter((r) => r.view?.alive).length;
+  const focused = s.focus === "list";
   buf.box(
     x,
     y,
     w,
     h,
     `Runs ${s.runs.length}${running ? ` · ${running} running` : ""}`,
-    s.focus === "list" ? STYLE.bold : 0,
+    focused ? STYLE.bold : 0,
+    focused,
   );
   const inner = w - 2;
   if (s.runs.length === 0) {
@@ -86,6 +88,13 @@ function runList(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: nu
   // ids without their date (the run list shows when each started anyway): 095000-gpt2-1a2b
   const short = (id: string) => id.replace(/^\d{8}-/, "");
   const idWidth = Math.min(24, Math.max(12, ...s.runs.map((r) => short(r.id).length)));
+  // too long: cut in the middle, keeping the random suffix that tells runs apart
+  const idText = (id: string) => {
+    const t = short(id);
+    if (t.length <= idWidth) return t;
+    const tail = t.slice(t.lastIndexOf("-"));
+    return `${fitWidth(t.slice(0, -tail.length), idWidth - tail.length)}${tail}`;
+  };
   let cols = 0, used = idWidth + 1;
   while (cols < COLUMNS.length && used + COLUMNS[cols]!.width + 1 <= inner) {
     used += COLUMNS[cols++]!.width + 1;
@@ -102,10 +111,12 @@ function runList(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: nu
     const base = selected ? STYLE.reverse : 0;
     if (selected) buf.fill(x + 1, ry, inner, 1, " ", base);
     let cx = x + 1 +
-      buf.text(x + 1, ry, fitWidth(short(r.id), idWidth).padEnd(idWidth), base, inner) +
+      buf.text(x + 1, ry, idText(r.id).padEnd(idWidth), base, inner) +
       1;
     if (!r.view) {
-      buf.text(cx, ry, "broken: " + (r.error ?? ""), base | STYLE.red, x + w - 1 - cx);
+      // the run's own directory goes without saying: which file, and what is wrong with it
+      const why = (r.error ?? "").replace(`${s.runsDir}/${r.id}/`, "").replace(`${r.id}/`, "");
+      buf.text(cx, ry, "broken: " + why, base | STYLE.red, x + w - 1 - cx);
       continue;
     }
     for (const c of COLUMNS.slice(0, cols)) {
@@ -116,48 +127,122 @@ function runList(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: nu
   }
 }
 
-function gpuCells(gpus: GpuReading[], room: number, width: number): HeatCell[] {
-  // the cell's text leaves room for its label, a space between, a space at each end (so cells
-  // stay apart without colour) and the gap after the cell
-  const fmt = (
-    label: string,
-    g: { util: number; tempC: number; powerW: number; memUsedMiB: number },
-  ) => {
-    const parts = [
-      `${Math.round(g.util)}%`,
-      `${Math.round(g.tempC)}°C`,
-      `${Math.round(g.powerW)}W`,
-      `${fixed(g.memUsedMiB / 1024, 0)}G`,
-    ];
-    let text = parts[0]!;
-    const room = width - 4 - displayWidth(label);
-    for (const p of parts.slice(1)) if (displayWidth(`${text} ${p}`) <= room) text += ` ${p}`;
-    return text;
-  };
-  if (gpus.length <= room) {
-    return gpus.map((g) => ({ label: g.label, value: g.util / 100, text: fmt(g.label, g) }));
-  }
-  // more GPUs than cells: one cell a node (mean utilisation, hottest GPU, total power)
-  const nodes = new Map<string, GpuReading[]>();
-  for (const g of gpus) nodes.set(g.host, [...(nodes.get(g.host) ?? []), g]);
-  return [...nodes].map(([host, list]) => {
-    const util = list.reduce((a, g) => a + g.util, 0) / list.length;
-    const agg = {
-      util,
+interface Reading {
+  label: string;
+  /** A node's aggregate (its power in kW). */
+  node: boolean;
+  util: number;
+  tempC: number;
+  powerW: number;
+  memUsedMiB: number;
+}
+
+/** Cell widths the heat map tries, widest first. */
+const CELL_WIDTHS = [24, 16, 11, 9];
+
+/**
+ * The heat map's cells: one a GPU when they all fit in `rows` rows of `width` columns, else one
+ * a node (mean utilisation and memory, hottest GPU, total power), else the first nodes and how
+ * many more. Every cell shows the same fields — utilisation, then temperature, memory and power
+ * as far as the widest cell has room — and a run that is not running shows its last readings
+ * dimmed.
+ */
+function gpuMap(
+  gpus: readonly GpuReading[],
+  width: number,
+  rows: number,
+  live: boolean,
+): { cells: HeatCell[]; cols: number; cellWidth: number } {
+  const nodes = () => {
+    const by = new Map<string, GpuReading[]>();
+    for (const g of gpus) by.set(g.host, [...(by.get(g.host) ?? []), g]);
+    return [...by].map(([host, list]): Reading => ({
+      label: nodeLabel(host),
+      node: true,
+      util: list.reduce((a, g) => a + g.util, 0) / list.length,
       tempC: Math.max(...list.map((g) => g.tempC)),
       powerW: list.reduce((a, g) => a + g.powerW, 0),
       memUsedMiB: list.reduce((a, g) => a + g.memUsedMiB, 0) / list.length,
-    };
-    const label = host.replace(/^.*?(\d+)$/, "n$1");
-    return { label, value: util / 100, text: fmt(label, agg) };
+    }));
+  };
+  const cellsOf = (units: readonly Reading[], cellWidth: number): HeatCell[] => {
+    // label, a space between, a space at each end (cells stay apart without colour), the gap
+    const room = cellWidth - 4 - Math.max(...units.map((u) => displayWidth(u.label)));
+    const parts = (u: Reading) => [
+      `${Math.round(u.util)}%`,
+      `${Math.round(u.tempC)}°C`,
+      `${fixed(u.memUsedMiB / 1024, 0)}G`,
+      u.node ? `${fixed(u.powerW / 1000, 1)}kW` : `${Math.round(u.powerW)}W`,
+    ];
+    const keep = [0];
+    for (let k = 1; k < 4; k++) {
+      const fits = units.every((u) => {
+        const p = parts(u);
+        return displayWidth([...keep, k].map((i) => p[i]).join(" ")) <= room;
+      });
+      if (fits) keep.push(k);
+    }
+    return units.map((u) => ({
+      label: u.label,
+      value: live ? u.util / 100 : NaN,
+      text: keep.map((i) => parts(u)[i]).join(" "),
+    }));
+  };
+  const widths = CELL_WIDTHS.filter((w) => w <= width);
+  // a GPU's label is its rank; large jobs log one reading a node, labelled by host
+  const perGpu: Reading[] = gpus.map((g) => {
+    const node = !/^\d+$/.test(g.label);
+    return { ...g, node, label: node ? nodeLabel(g.host) : g.label };
   });
+  for (const units of [perGpu, null]) {
+    const list = units ?? nodes();
+    // a GPU's cell shows its temperature too: one a GPU only in cells of 16 columns or more
+    for (const w of units ? widths.filter((x) => x >= 16) : widths) {
+      const cols = Math.max(1, Math.floor(width / w));
+      if (list.length <= cols * rows) return { cells: cellsOf(list, w), cols, cellWidth: w };
+    }
+  }
+  // not even a cell a node fits: the first nodes, and a last cell saying how many more
+  const list = nodes();
+  const w = widths.at(-1) ?? width;
+  const cols = Math.max(1, Math.floor(width / w));
+  const shown = Math.max(0, cols * rows - 1);
+  const more = { label: "", value: NaN, text: `+${list.length - shown} more` };
+  return { cells: [...cellsOf(list.slice(0, shown), w), more], cols, cellWidth: w };
+}
+
+/** gn012, dgx-h200-012 → n012. */
+function nodeLabel(host: string): string {
+  return host.replace(/^.*?(\d+)$/, "n$1");
+}
+
+/** Parts of a line in order of importance: as many as fit, the first always. */
+function partsLine(parts: readonly string[], width: number): string {
+  let line = parts[0] ?? "";
+  for (const p of parts.slice(1)) {
+    if (displayWidth(`${line} · ${p}`) <= width) line += ` · ${p}`;
+  }
+  return line;
+}
+
+/** Index of the step in `steps` (ascending) nearest to `step`. */
+function nearest(steps: readonly number[], step: number): number {
+  let lo = 0, hi = steps.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((steps[mid] as number) < step) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && step - (steps[lo - 1] as number) < (steps[lo] as number) - step) return lo - 1;
+  return lo;
 }
 
 function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: number, h: number) {
   const run = selectedRun(s);
   const v = run?.view ?? null;
   const title = run ? `${run.id}${v ? ` · ${v.status}` : ""}` : "Run";
-  buf.box(x, y, w, h, title, s.focus === "detail" ? STYLE.bold : 0);
+  const focused = s.focus === "detail";
+  buf.box(x, y, w, h, title, focused ? STYLE.bold : 0, focused);
   const ix = x + 2, iw = w - 4;
   let cy = y + 1;
   const bottom = y + h - 1;
@@ -178,9 +263,11 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
     return;
   }
   if (!v) {
-    buf.text(ix, cy, "This run cannot be read:", STYLE.red | STYLE.bold, iw);
-    buf.text(ix, cy + 1, run.error ?? "", STYLE.red, iw);
-    buf.text(ix, cy + 3, "The other runs are fine; fix or remove its files.", STYLE.dim, iw);
+    buf.text(ix, cy++, "This run cannot be read:", STYLE.red | STYLE.bold, iw);
+    for (const line of wrapText(run.error ?? "", iw)) {
+      if (cy < bottom - 2) buf.text(ix, cy++, line, STYLE.red, iw);
+    }
+    buf.text(ix, cy + 1, "The other runs are fine; fix or remove its files.", STYLE.dim, iw);
     return;
   }
   const pct = `${fixed(100 * v.progress, 1)} %`;
@@ -201,42 +288,41 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
       ? ` · ${v.reason}`
       : "");
   buf.text(ix, cy++, times, STYLE.dim, iw);
-  buf.text(
-    ix,
-    cy++,
-    `loss ${loss(v.loss)} · val ${loss(v.val_loss)} · ${deviceText(v)} · ${v.precision}` +
-      (v.tokens_per_s !== null ? ` · ${commas(v.tokens_per_s)} tok/s` : ""),
-    0,
-    iw,
-  );
+  const facts = [
+    `loss ${loss(v.loss)} · val ${loss(v.val_loss)}`,
+    ...(v.tokens_per_s !== null ? [`${commas(v.tokens_per_s)} tok/s`] : []),
+    deviceText(v),
+    v.precision,
+  ];
+  buf.text(ix, cy++, partsLine(facts, iw), 0, iw);
   const m = s.metrics;
   const left = bottom - cy;
   // the GPU map and the log keep a few rows; the chart takes the rest (at least 5)
   const gpus = m ? [...m.gpus.values()] : [];
-  const cellWidth = iw >= 96 ? 24 : iw >= 64 ? 16 : 11;
-  const cols = Math.max(1, Math.floor(iw / cellWidth));
-  const gpuRowsWanted = gpus.length ? Math.ceil(gpus.length / cols) : v.gpu === null ? 1 : 0;
-  const gpuRows = Math.min(gpuRowsWanted, Math.max(1, Math.floor(left / 6)));
+  const map = gpus.length ? gpuMap(gpus, iw, Math.max(1, Math.floor(left / 6)), v.alive) : null;
+  const gpuRows = map ? Math.ceil(map.cells.length / map.cols) : v.gpu === null ? 1 : 0;
   const logRows = Math.max(2, Math.floor((left - gpuRows - 2) / 4));
   const chartRows = Math.max(0, left - gpuRows - logRows - 2 - (gpuRows ? 1 : 0));
   if (m && chartRows >= 4 && m.loss.values.length === 0) {
-    buf.text(ix, cy + 1, "waiting for the first steps …", STYLE.dim, iw);
+    const waiting = v.status === "running" || v.status === "queued";
+    const why = waiting
+      ? "waiting for the first steps …"
+      : `no steps logged: the run ended ${v.status}${v.reason ? ` (${v.reason})` : ""}`;
+    wrapText(why, iw).slice(0, chartRows - 1).forEach((l, i) =>
+      buf.text(ix, cy + 1 + i, l, waiting ? STYLE.dim : STYLE.red, iw)
+    );
     cy += chartRows;
   } else if (m && chartRows >= 4) {
     const steps = m.loss.steps;
-    const val = m.val.length && steps.length
-      ? steps.map((st) => {
-        const e = m.val.find((x) => x.step === st);
-        return e ? e.loss : NaN;
-      })
-      : [];
+    // each evaluation at the logged step nearest to it (the loss series thins out as it grows)
+    const val = steps.map(() => NaN);
+    if (steps.length) { for (const e of m.val) val[nearest(steps, e.step)] = e.loss; }
+    const hasVal = val.some(Number.isFinite);
     lineChart(buf, ix, cy, iw, chartRows, [
       { values: m.loss.values, style: STYLE.cyan },
-      ...(val.some(Number.isFinite) ? [{ values: val, style: STYLE.yellow }] : []),
+      ...(hasVal ? [{ values: val, style: STYLE.yellow | STYLE.bold, marker: "◆" }] : []),
     ], {
-      ...(chartRows >= 7
-        ? { yLabel: `loss (train${val.some(Number.isFinite) ? ", val" : ""})` }
-        : {}),
+      ...(chartRows >= 7 ? { yLabel: `loss: train ─${hasVal ? ", val ◆" : ""}` } : {}),
       xLabel: "step",
       ...(steps.length ? { xRange: [steps[0]!, steps[steps.length - 1]!] as const } : {}),
     });
@@ -249,23 +335,16 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
     buf.text(ix, cy, "tokens/s  ", STYLE.dim);
     buf.text(ix + 10, cy++, sparkline(m.tokensPerSecond.values, sw), STYLE.green, sw);
   }
-  if (gpuRows) {
-    if (gpus.length === 0) {
-      buf.text(
-        ix,
-        cy++,
-        v.device.kind === "cpu" ? "GPU telemetry: n/a (CPU run)" : "GPU telemetry: none yet",
-        STYLE.dim,
-        iw,
-      );
-    } else {cy += heatmap(
-        buf,
-        ix,
-        cy,
-        gpuCells(gpus, gpuRows * cols, cellWidth).slice(0, gpuRows * cols),
-        cols,
-        cellWidth,
-      );}
+  if (map) {
+    cy += heatmap(buf, ix, cy, map.cells, map.cols, map.cellWidth);
+  } else if (gpuRows) {
+    buf.text(
+      ix,
+      cy++,
+      v.device.kind === "cpu" ? "GPU telemetry: n/a (CPU run)" : "GPU telemetry: none yet",
+      STYLE.dim,
+      iw,
+    );
   }
   cy++;
   const rows = bottom - cy;
@@ -314,8 +393,8 @@ function formView(buf: ScreenBuffer, f: Form) {
   const labelW = Math.max(...f.fields.map((x) => x.label.length), 10);
   // borders, the fields, a blank, the summary and a blank (at the confirmation), the hint or
   // the action, a blank
-  const height = (f.stage === "confirm" ? f.summary.length + 1 : 0) + f.fields.length + 5;
-  // wide enough for the longest value with its error and the longest summary line (≥ 72)
+  // wide enough for the longest value with its error, the longest summary line and the form's
+  // error (≥ 72, ≤ 110 and the screen); a form error longer than that wraps
   const wanted = Math.max(
     72,
     displayWidth(f.title) + 8,
@@ -323,8 +402,13 @@ function formView(buf: ScreenBuffer, f: Form) {
       labelW + 8 + displayWidth(x.value) + (x.error ? displayWidth(x.error) + 1 : 0)
     ),
     ...(f.stage === "confirm" ? f.summary.map((l) => displayWidth(l) + 4) : []),
+    f.error ? displayWidth(f.error) + 4 : 0,
   );
-  const b = overlayBox(buf, Math.min(wanted, 110), height, f.title);
+  const bw = Math.min(wanted, 110, buf.width - 2);
+  const errorLines = f.stage === "edit" && f.error ? wrapText(f.error, bw - 4) : [];
+  const height = (f.stage === "confirm" ? f.summary.length + 1 : 0) + f.fields.length + 5 +
+    Math.max(0, errorLines.length - 1);
+  const b = overlayBox(buf, bw, height, f.title);
   let y = b.y + 1;
   const iw = b.w - 4;
   f.fields.forEach((field, i) => {
@@ -355,8 +439,8 @@ function formView(buf: ScreenBuffer, f: Form) {
       ? "generate"
       : "resume";
     buf.text(b.x + 2, y, `Enter ${act} · Esc back`, STYLE.bold, iw);
-  } else if (f.error) {
-    buf.text(b.x + 2, y, f.error, STYLE.red, iw);
+  } else if (errorLines.length) {
+    errorLines.forEach((l, i) => buf.text(b.x + 2, y + i, l, STYLE.red, iw));
   } else {
     buf.text(b.x + 2, y, "↑↓ field · ←→ choice · Enter check · Esc cancel", STYLE.dim, iw);
   }
@@ -383,8 +467,9 @@ export function renderMonitor(s: MonitorState): ScreenBuffer {
   buf.fill(0, 0, s.width, 1, " ", STYLE.reverse);
   buf.text(0, 0, head, STYLE.reverse | STYLE.bold, s.width);
   const bodyY = 1, bodyH = s.height - 2;
-  if (s.width >= 120) {
-    const lw = Math.min(62, Math.floor(s.width * 0.42));
+  if (s.width >= 140) {
+    // side by side: the list gets room for more columns as the terminal widens
+    const lw = Math.max(56, Math.min(104, Math.floor(s.width * 0.5)));
     runList(buf, s, 0, bodyY, lw, bodyH);
     detail(buf, s, lw, bodyY, s.width - lw, bodyH);
   } else {

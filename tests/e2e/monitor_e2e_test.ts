@@ -70,7 +70,21 @@ Deno.test({
       look("launch confirmation");
       await assertGolden("monitor-tmux-100x30.txt", seen.join(""));
       t.keys("Enter");
-      await waitFor(() => /launched \S+ \(pid \d+\)/.test(screen()), 20_000, "the launch message");
+      const launched = await waitFor(
+        () => /launched (\S+) \(pid \d+\)/.exec(screen())?.[1] ?? null,
+        20_000,
+        "the launch message",
+      );
+      // the run records the command that replays it: train with the form's settings
+      const meta = JSON.parse(Deno.readTextFileSync(`${runs}/${launched}/meta.json`));
+      assert.deepEqual(meta.argv, [
+        "train",
+        "--detach",
+        "--dataset",
+        "tinyshakespeare",
+        "--epochs",
+        "2",
+      ]);
       const step = () => Number(/step (\d+)\/\d+/.exec(screen())?.[1] ?? -1);
       const first = await waitFor(() => (step() > 0 ? step() : null), 30_000, "steps");
       await waitFor(() => (step() > first ? true : null), 30_000, "progress");
@@ -113,7 +127,7 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 600));
       const rows = screen().split("\n").slice(0, 36);
       for (let i = 1; i < 35; i++) {
-        assert.match(rows[i]!, /[│┐┘]$/, `row ${i} ends at the right frame: ${rows[i]}`);
+        assert.match(rows[i]!, /[│┐┘║╗╝]$/, `row ${i} ends at the right frame: ${rows[i]}`);
         assert.ok([...rows[i]!].length <= 130, `row ${i} fits`);
       }
       t.keys("q");

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../lib/cli/errors.ts";
 import { parseFlags } from "../../lib/cli/flags.ts";
+import { parseTrainerArgs } from "../../lib/cli/trainer_args.ts";
 import { DATASETS } from "../../lib/data.ts";
 import {
   CONFIG_KEYS,
+  configArgv,
   configFlagSpec,
   configFromFlags,
   DEFAULT_TRAIN_CONFIG,
@@ -327,4 +329,36 @@ Deno.test("the local datasets are in the catalog, marked local", () => {
   const wt2 = local[0];
   assert.ok(wt2 && wt2.tokens > 2.2e6 && wt2.tokens < 2.6e6);
   assert.equal(DATASETS.filter((d) => d.local !== undefined).length, 4);
+});
+
+Deno.test("configArgv(): the flags that give a configuration over the defaults, and parse back to it", () => {
+  assert.deepEqual(configArgv(mergeConfig({})), []);
+  const c = mergeConfig({
+    model: "gpt2-medium",
+    dataset: "tinyshakespeare",
+    epochs: 2,
+    lr: 3e-4,
+    device: "H100",
+    gpus: 8,
+    strictDevice: true,
+  });
+  const argv = configArgv(c);
+  assert.deepEqual(argv, [
+    "--model",
+    "gpt2-medium",
+    "--dataset",
+    "tinyshakespeare",
+    "--epochs",
+    "2",
+    "--lr",
+    "0.0003",
+    "--device",
+    "H100",
+    "--gpus",
+    "8",
+    "--strict-device",
+  ]);
+  const back = parseTrainerArgs("train", argv);
+  assert.ok(back.cmd === "train");
+  assert.deepEqual(mergeConfig(back.settings), c);
 });

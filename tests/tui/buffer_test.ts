@@ -10,6 +10,7 @@ import {
   sgr,
   sgrSwitch,
   STYLE,
+  wrapText,
 } from "../../lib/tui/buffer.ts";
 
 Deno.test("displayWidth() counts box-drawing, blocks and braille as 1, CJK and emoji as 2", () => {
@@ -189,4 +190,31 @@ Deno.test("sgrSwitch() resets only when leaving a non-default look", () => {
   assert.equal(sgrSwitch("", "31"), "\x1b[31m");
   assert.equal(sgrSwitch("31", "1"), "\x1b[0;1m");
   assert.equal(sgrSwitch("31", ""), "\x1b[0m");
+});
+
+Deno.test("wrapText() breaks at spaces within the width, a longer word mid-word, and keeps every word", () => {
+  assert.deepEqual(wrapText("state.json: not valid JSON (Unexpected end of input)", 20), [
+    "state.json: not",
+    "valid JSON",
+    "(Unexpected end of",
+    "input)",
+  ]);
+  assert.deepEqual(wrapText("runs/20261126-090000-llama/state.json", 12), [
+    "runs/2026112",
+    "6-090000-lla",
+    "ma/state.jso",
+    "n",
+  ]);
+  assert.deepEqual(wrapText("", 10), []);
+  fc.assert(
+    fc.property(
+      fc.array(fc.stringMatching(/^[a-z訓]{1,30}$/)),
+      fc.integer({ min: 2, max: 40 }),
+      (words, w) => {
+        const lines = wrapText(words.join(" "), w);
+        for (const l of lines) assert.ok(displayWidth(l) <= w, `${l} wider than ${w}`);
+        assert.equal(lines.join("").replaceAll(" ", ""), words.join(""));
+      },
+    ),
+  );
 });

@@ -306,3 +306,15 @@ Deno.test("progressBar() fills with eighth blocks", () => {
     }),
   );
 });
+
+Deno.test("lineChart() draws a marker series as its character at each point, over the lines", () => {
+  const val = LOSS.map((v, i) => (i % 4 === 3 ? v + 0.2 : NaN));
+  const rows = chart(16, 6, [{ values: LOSS, style: 0 }, { values: val, style: 0, marker: "◆" }]);
+  const marks = rows.flatMap((r, y) => [...r].flatMap((c, x) => (c === "◆" ? [[x, y]] : [])));
+  assert.equal(marks.length, 3, rows.join("\n"));
+  // each at its point's column, in order, falling with the loss
+  for (let i = 1; i < marks.length; i++) {
+    assert.ok(marks[i]![0]! > marks[i - 1]![0]!);
+    assert.ok(marks[i]![1]! >= marks[i - 1]![1]!);
+  }
+});

@@ -125,3 +125,32 @@ Deno.test("selection survives a refresh that reorders runs; empty lists are safe
   assert.match(press(empty, "g").state.message!.text, /select a run/);
   assert.equal(press(empty, "n").state.form?.kind, "launch", "a first run can be launched");
 });
+
+Deno.test("the log scrolls up no further than its first line; another run's text panel closes", async () => {
+  const s = await fixture(120, 40);
+  const up = press(s, "\t" + "\x1b[5~".repeat(200)).state;
+  assert.equal(up.focus, "detail");
+  assert.equal(up.logScroll, s.log.length - 1, "one line still shows");
+  assert.equal(press(up, "\x1b[6~").state.logScroll, s.log.length - 11, "PgDn comes back down");
+  // text streaming from the completed run, then the selection moves on: it closes and stops
+  const gen = press(s, "jgCall me\r\r").state;
+  assert.equal(gen.output?.running, true);
+  const moved = press(gen, "k");
+  assert.equal(moved.state.output, null);
+  assert.deepEqual(moved.effects, [{ kind: "select", id: s.runs[0]!.id }, {
+    kind: "cancel-generate",
+  }]);
+});
+
+Deno.test("a launch refused for one setting puts the cursor on that field, with the whole reason", async () => {
+  const s = await fixture(120, 40);
+  // precision fp8 on the default A30 (Ampere): the device check refuses it
+  let r = press(s, "n" + DOWN.repeat(8));
+  const precision = r.state.form!.fields.findIndex((f) => f.key === "precision");
+  assert.equal(r.state.form?.fields[r.state.form.focus]?.key, "precision");
+  while (r.state.form!.fields[precision]!.value !== "fp8") r = press(r.state, RIGHT);
+  r = press(r.state, UP.repeat(8) + "\r");
+  assert.equal(r.state.form?.stage, "edit");
+  assert.equal(r.state.form?.focus, precision);
+  assert.match(r.state.form!.error!, /^--precision fp8: .*A30/);
+});
