@@ -77,7 +77,11 @@ async function show(cfg: ShowConfig): Promise<number> {
     sink: cast.write,
     title: `llm-sim --seed ${seed}${cfg.replayFlags}`,
   }));
-  const screen = new Screen(out, { wrap: !jsonl && (term.live || cfg.width !== null) });
+  // a JSONL stream is objects only: no bars or GPU grid between them, on a TTY either
+  const screen = new Screen(out, {
+    wrap: !jsonl && (term.live || cfg.width !== null),
+    live: !jsonl,
+  });
   const unlisten = [
     listen("SIGINT", () => stop("signal")),
     listen("SIGTERM", () => stop("signal")),
@@ -87,6 +91,7 @@ async function show(cfg: ShowConfig): Promise<number> {
     ? setTimeout(() => stop("time"), cfg.exitAfterTimeMs)
     : undefined;
   if (term.live) out.write(HIDE_CURSOR);
+  let refused = false;
   try {
     await runShow({
       seed,
@@ -97,12 +102,19 @@ async function show(cfg: ShowConfig): Promise<number> {
       dialect: (s) => (jsonl ? jsonlDialect() : dialectFor(s.config.framework)),
       chaos: cfg.chaos,
     }, { screen, clock });
+  } catch (e) {
+    // refused before anything played: no recording either
+    refused = e instanceof InfeasibleError && e.afterRuns === 0;
+    throw e;
   } finally {
     clearTimeout(timer);
     for (const off of unlisten) off();
     if (term.live) out.write(RESET + SHOW_CURSOR);
-    rec?.flush();
-    cast?.close();
+    if (refused) cast?.discard();
+    else {
+      rec?.flush();
+      cast?.close();
+    }
     term.flush();
   }
   return why === "signal" ? 130 : 0;

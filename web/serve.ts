@@ -27,7 +27,12 @@ export function serveStatic(
     port: opts.port ?? 0,
     onListen: () => {},
   }, async (req) => {
-    const path = decodeURIComponent(new URL(req.url).pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url).pathname);
+    } catch {
+      return new Response("bad path\n", { status: 400 }); // a malformed %-escape
+    }
     if (path.split("/").includes("..")) return new Response("bad path\n", { status: 400 });
     const file = root + (path.endsWith("/") ? path + "index.html" : path);
     try {

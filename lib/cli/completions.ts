@@ -213,14 +213,14 @@ function bash(specs: CommandSpec[]): string {
   const cmds = COMMAND_NAMES(specs);
   const action = (v: Values): string =>
     v === "runs"
-      ? `mapfile -t COMPREPLY < <(compgen -W "$(_llm_sim_runs)" -- "$cur")`
+      ? `_llm_sim_reply -W "$(_llm_sim_runs)" -- "$cur"`
       : v === "files"
-      ? `compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur")`
+      ? `compopt -o filenames 2>/dev/null; _llm_sim_reply -f -- "$cur"`
       : v === "dirs"
-      ? `compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur")`
+      ? `compopt -o filenames 2>/dev/null; _llm_sim_reply -d -- "$cur"`
       : v === "any"
       ? `:`
-      : `mapfile -t COMPREPLY < <(compgen -W "${v.join(" ")}" -- "$cur")`;
+      : `_llm_sim_reply -W "${v.join(" ")}" -- "$cur"`;
   const values = valueGroups(specs).map((g) =>
     `    ${g.keys.map((k) => `"${k}"`).join("|")})\n      ${action(g.values)}\n      return ;;`
   ).join("\n");
@@ -229,6 +229,13 @@ function bash(specs: CommandSpec[]): string {
     `    ${c.name}) ${action(c.positional as Values)} ;;`
   ).join("\n");
   return `# llm-sim completion for bash. Load it with:  source <(llm-sim completions bash)
+
+# COMPREPLY from compgen's lines, one a word, in a way bash 3.2 (macOS) knows too.
+_llm_sim_reply() {
+  local line
+  COMPREPLY=()
+  while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen "$@")
+}
 
 # Run ids: the directories of --runs-dir (or $LLM_SIM_RUNS, else ./runs) holding a run.
 _llm_sim_runs() {
@@ -266,11 +273,11 @@ ${values}
     case $cmd in
 ${flags}
     esac
-    mapfile -t COMPREPLY < <(compgen -W "$flags" -- "$cur")
+    _llm_sim_reply -W "$flags" -- "$cur"
     return
   fi
   if ((COMP_CWORD == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W "${cmds.join(" ")}" -- "$cur")
+    _llm_sim_reply -W "${cmds.join(" ")}" -- "$cur"
     return
   fi
   case $cmd in

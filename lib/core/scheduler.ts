@@ -72,7 +72,7 @@ export async function runShow(
   try {
     for (;;) {
       const found = scenarioFor(seed, opts.request);
-      if ("reason" in found) throw new InfeasibleError(found);
+      if ("reason" in found) throw new InfeasibleError(found, runs);
       const { scenario } = found;
       seed = found.seed;
       const cfg = scenario.config;
@@ -107,9 +107,12 @@ export async function runShow(
 /** The user's fixed choices cannot run. */
 export class InfeasibleError extends Error {
   readonly infeasible: Infeasible;
-  constructor(inf: Infeasible) {
+  /** Runs played before this one could not be made (0: the show refused before playing). */
+  readonly afterRuns: number;
+  constructor(inf: Infeasible, afterRuns = 0) {
     super(inf.reason);
     this.name = "InfeasibleError";
     this.infeasible = inf;
+    this.afterRuns = afterRuns;
   }
 }

@@ -14,6 +14,8 @@ export interface CastFile {
   /** Write out what is buffered. */
   flush(): void;
   close(): void;
+  /** Close without writing: a file that was there stays as it was, a new one is removed. */
+  discard(): void;
 }
 
 export function openCastFile(path: string): CastFile {
@@ -22,9 +24,18 @@ export function openCastFile(path: string): CastFile {
       `--record ${path} needs --allow-write=${path} (deno run --allow-write=${path} main.ts … --record ${path})`,
     );
   }
+  // an existing file is emptied only when the recording's first bytes go out, so a show that
+  // refuses to start (a configuration that cannot run) leaves it as it was
   let file: Deno.FsFile;
+  let created = true;
   try {
-    file = Deno.openSync(path, { write: true, create: true, truncate: true });
+    try {
+      file = Deno.openSync(path, { write: true, createNew: true });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      created = false;
+      file = Deno.openSync(path, { write: true });
+    }
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound
       ? "no such directory"
@@ -37,8 +48,13 @@ export function openCastFile(path: string): CastFile {
   let buf: string[] = [];
   let size = 0;
   let open = true;
+  let emptied = created;
   const flush = () => {
     if (!open || buf.length === 0) return;
+    if (!emptied) {
+      file.truncateSync(0);
+      emptied = true;
+    }
     const data = enc.encode(buf.join(""));
     buf = [];
     size = 0;
@@ -56,6 +72,12 @@ export function openCastFile(path: string): CastFile {
       flush();
       if (open) file.close();
       open = false;
+    },
+    discard() {
+      if (!open) return;
+      file.close();
+      open = false;
+      if (created) Deno.removeSync(path);
     },
   };
 }

@@ -309,6 +309,7 @@ async function detachWorker(
       store.writeState({
         ...s,
         status: "failed",
+        pid: null,
         reason: "its process exited before it started",
         updatedAt: new Date().toISOString(),
       });
@@ -457,13 +458,20 @@ export function prepareResume(
       } and locked; stop it first: llm-sim stop ${id}`,
     );
   };
-  // hold the lock while deciding and queueing: a second resume at the same moment is refused
+  // hold the lock while deciding and queueing: a second resume at the same moment is refused.
+  // Queued by another resume whose worker has not taken the lock yet: the lock file still names
+  // that resume's process, which the queued state names too. Once its worker took the lock, the
+  // file names the worker: a worker killed before it said "running" leaves a run to resume.
+  const lastHolder = lockPid(store, id);
   const lock = RunLock.tryAcquire(store.paths(id).dir);
   if (!lock) throw locked();
   try {
     const state = store.state(id);
     const queuedFor = (Date.now() - Date.parse(state.queuedAt)) / 1000;
-    if (state.status === "queued" && queuedFor < QUEUED_GRACE_S) {
+    if (
+      state.status === "queued" && queuedFor < QUEUED_GRACE_S && state.pid !== null &&
+      state.pid === lastHolder
+    ) {
       throw new UsageError(`run ${id} is already queued to resume; llm-sim status ${id}`);
     }
     const saved = store.checkpoints(id);
@@ -488,7 +496,7 @@ export function prepareResume(
     store.writeState({
       ...state,
       status: "queued",
-      pid: null,
+      pid: Deno.pid, // the process starting its worker, until the worker writes its own
       reason: null,
       queuedAt: now,
       updatedAt: now,

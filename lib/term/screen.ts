@@ -21,6 +21,7 @@ export class Screen {
   readonly wrap: boolean;
   #region: string[] = [];
   readonly #mirror: ((plain: string) => void) | null;
+  readonly #live: boolean;
 
   constructor(
     term: Terminal,
@@ -28,11 +29,14 @@ export class Screen {
       wrap?: boolean;
       /** Also receives every logged text, without escape codes and unwrapped (a log file). */
       mirror?: (plain: string) => void;
+      /** Draw the live region on a TTY (false: log lines only, e.g. a JSONL stream). */
+      live?: boolean;
     } = {},
   ) {
     this.term = term;
     this.wrap = opts.wrap ?? true;
     this.#mirror = opts.mirror ?? null;
+    this.#live = opts.live ?? true;
   }
 
   get color(): boolean {
@@ -40,7 +44,7 @@ export class Screen {
   }
 
   get live(): boolean {
-    return this.term.live;
+    return this.#live && this.term.live;
   }
 
   get columns(): number {
@@ -61,7 +65,7 @@ export class Screen {
     } else {
       for (const line of text.split("\n")) for (const piece of this.#fit(line)) out += piece + "\n";
     }
-    if (this.term.live && this.#region.length > 0) {
+    if (this.live && this.#region.length > 0) {
       this.term.write(cursorUp(this.#region.length) + CLEAR_DOWN + out + this.#draw(this.#region));
     } else {
       this.term.write(out);
@@ -76,7 +80,7 @@ export class Screen {
 
   /** Replace the live region (TTY only; ignored off a TTY). */
   region(lines: readonly string[]): void {
-    if (!this.term.live) return;
+    if (!this.live) return;
     const width = this.term.columns;
     const max = Math.max(1, this.term.rows - 1);
     const next = lines.slice(-max).map((l) => {

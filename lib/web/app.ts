@@ -16,11 +16,36 @@ import { Screen } from "../term/screen.ts";
 import type { Terminal } from "../term/terminal.ts";
 import { parseQuery } from "./query.ts";
 
-export const WEB_HELP =
-  `In the browser, the show's flags go in the page's address without their dashes:
+const WEB_INTRO =
+  `llm-sim in the browser: the show's options go in the page's address, without dashes:
   ?seed=7&speed=2&model=70b&gpus=1024&style=megatron      (a switch: ?instant or ?chaos)
 
 `;
+
+/**
+ * `?help`: the command line's flags as address options (`--seed N` → `seed=N`), without those
+ * a page has no use for (--record, --help, --version) and without the subcommands.
+ */
+export function webHelp(showHelp: string): string {
+  const flags = showHelp.slice(showHelp.indexOf("\nFlags:\n") + 1);
+  const lines = flags.slice(0, flags.indexOf("\n\n") + 1).split("\n");
+  const out: string[] = ["Options:"];
+  let skip = false;
+  for (const line of lines.slice(1)) {
+    const flag = /^  (-\w, )?--([\w-]+)( \S+)?( *)(.*)$/.exec(line);
+    if (flag) {
+      const [, , name, value, pad, text] = flag;
+      skip = ["record", "help", "version"].includes(name!);
+      if (!skip) {
+        // in the column the flag took, so the descriptions stay aligned
+        const was = `${flag[1] ?? ""}--${name}${value ?? ""}${pad}`;
+        const opt = `${name}${value ? `=${value.trim()}` : ""}`;
+        out.push(`  ${opt.padEnd(was.length)}${text}`);
+      }
+    } else if (!skip && line !== "") out.push(line);
+  }
+  return WEB_INTRO + out.join("\n").replace(/--list (\w+)/g, "list=$1") + "\n";
+}
 
 export interface PageEnv {
   /** Wall clock, epoch ms (Date.now). */
@@ -35,6 +60,20 @@ export interface PageEnv {
   signal?: AbortSignal;
   /** Told the options once they are checked, before anything plays (width, colour). */
   onConfig?: (cfg: ShowConfig) => void;
+  /** A promise to wait on while the terminal is behind (xterm.js's backlog), else null. */
+  drain?: () => Promise<void> | null;
+}
+
+/** `clock`, whose pauses also wait for the terminal to catch up when it is behind. */
+function pacedBy(clock: Clock, drain: () => Promise<void> | null): Clock {
+  return {
+    now: () => clock.now(),
+    sleep(ms: number): Promise<void> {
+      const slept = clock.sleep(ms);
+      const behind = drain();
+      return behind ? slept.then(() => behind) : slept;
+    },
+  };
 }
 
 export type PageOutcome = "done" | "stopped" | "usage" | "info";
@@ -57,7 +96,7 @@ export async function playPage(
   env.onConfig?.(cfg);
   if (cfg.help || cfg.version || cfg.list) {
     const text = cfg.help
-      ? WEB_HELP + SHOW_HELP
+      ? webHelp(SHOW_HELP)
       : cfg.version
       ? `llm-sim ${denoJson.version}\n`
       : renderList(cfg.list ?? "models");
@@ -69,12 +108,13 @@ export async function playPage(
   const stop = () => controller.abort();
   env.signal?.addEventListener("abort", stop, { once: true });
   const startMs = cfg.startTime ?? env.wallNow();
-  const clock: Clock = cfg.instant
+  const base: Clock = cfg.instant
     ? new VirtualClock(startMs, { signal, wallNow: env.realNow })
     : new RealClock({ speed: cfg.speed, startMs, realNow: env.realNow, signal });
+  const clock = env.drain ? pacedBy(base, env.drain) : base;
   const timer = cfg.exitAfterTimeMs !== null ? setTimeout(stop, cfg.exitAfterTimeMs) : undefined;
-  const screen = new Screen(term, { wrap: cfg.format !== "jsonl" });
   const jsonl = cfg.format === "jsonl";
+  const screen = new Screen(term, { wrap: !jsonl, live: !jsonl });
   term.write(HIDE_CURSOR);
   try {
     const result = await runShow({

@@ -62,6 +62,7 @@ function main(): void {
     wallNow: () => Date.now(),
     realNow: () => performance.now(),
     randomSeed: () => crypto.getRandomValues(new Uint32Array(1))[0] as number,
+    drain: () => term.drain(),
     onConfig: (cfg) => {
       term.width = cfg.width;
       term.color = !cfg.noColor;

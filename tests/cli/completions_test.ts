@@ -49,6 +49,12 @@ async function runsFixture(): Promise<string> {
   return dir;
 }
 
+Deno.test("completionScript('bash') keeps to bash 3.2 (macOS): no mapfile, readarray or maps", () => {
+  const script = completionScript("bash");
+  assert.doesNotMatch(script, /\b(mapfile|readarray|declare -A|local -A)\b/);
+  assert.doesNotMatch(script, /\$\{\w+(,,|\^\^)\}/, "no case conversion");
+});
+
 Deno.test("completionScript() names every command and every flag of every flag table", () => {
   const specs = commandSpecs();
   const names = specs.map((c) => c.name);

@@ -26,6 +26,13 @@ export interface BrowserReport {
   resized: { colsBefore: number; after: BufferView };
   /** `?seed=banana`. */
   bad: BufferView;
+  /**
+   * `?seed=5&instant` with no end, for 10 s: the last step line seen after 5 s and after 10 s
+   * (xterm.js discards writes queued past ~50 MB: the show must keep pace with it).
+   */
+  endless: { error: string | null; at5s: string; at10s: string };
+  /** What the static server answers: the page, a path out of its folder, a broken %-escape. */
+  served: { page: number; escape: number; malformed: number; missing: number };
   pageErrors: string[];
 }
 
@@ -106,7 +113,38 @@ async function main(executablePath: string, dist: string, artifacts: string): Pr
     await until(ended);
     const bad = await read();
 
-    const report: BrowserReport = { instant, resized: { colsBefore, after }, bad, pageErrors };
+    await page.goto(`${server.url}?seed=5&instant`);
+    const lastStep = async () => {
+      const v = await read();
+      return v.lines.map((l) => l.text).filter((t) => /\bstep\b|iteration|iter /.test(t)).at(-1) ??
+        "";
+    };
+    await new Promise((r) => setTimeout(r, 5_000));
+    const at5s = await lastStep();
+    await new Promise((r) => setTimeout(r, 5_000));
+    const endless = { error: (await read()).error, at5s, at10s: await lastStep() };
+    await page.screenshot({ path: `${artifacts}/web-seed5-endless.png` });
+
+    const status = async (path: string) => {
+      const r = await fetch(`${server.url}${path}`);
+      await r.body?.cancel();
+      return r.status;
+    };
+    const served = {
+      page: await status("index.html"),
+      escape: await status("%2e%2e/%2e%2e/deno.json"),
+      malformed: await status("%E0%A4%A"),
+      missing: await status("nope.js"),
+    };
+
+    const report: BrowserReport = {
+      instant,
+      resized: { colsBefore, after },
+      bad,
+      endless,
+      served,
+      pageErrors,
+    };
     Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(report)));
   } finally {
     await browser.close();

@@ -28,10 +28,32 @@ Deno.test("llm-sim --record without --allow-write refuses in one line naming the
   }
 });
 
+Deno.test("llm-sim --record leaves files alone when the show refuses its configuration", async () => {
+  const dir = await Deno.makeTempDir();
+  const old = `${dir}/old.cast`, fresh = `${dir}/new.cast`;
+  try {
+    await Deno.writeTextFile(old, "a recording to keep\n");
+    for (const file of [old, fresh]) {
+      // at the pace of the clock too (not --instant): refused before anything plays
+      const r = await runMain(["--seed", "26", "--gpus", "3", "--record", file], {
+        denoFlags: [`--allow-write=${file}`],
+      });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^llm-sim: /);
+    }
+    assert.equal(await Deno.readTextFile(old), "a recording to keep\n");
+    await assert.rejects(Deno.stat(fresh), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("llm-sim --record writes a valid asciicast v2 that replays to the show's text", async () => {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/demo.cast`;
   try {
+    // a longer file there before is replaced whole
+    await Deno.writeTextFile(file, "x".repeat(1 << 20));
     const r = await runMain([...SHOW, "--width", "80", "--record", file], {
       denoFlags: [`--allow-write=${file}`],
     });

@@ -224,7 +224,7 @@ Deno.test("resume of a running run is refused: it is locked", async () => {
   }
 });
 
-Deno.test("a second resume while the first is queued is refused; latest is the run's last save", async () => {
+Deno.test("a second resume while the first is queued is refused, not after its worker died; latest is the run's last save", async () => {
   const w = workspace();
   try {
     const r = await w.run(["train", "--instant", "--epochs", "2", "--dataset", "tinyshakespeare"]);
@@ -244,6 +244,11 @@ Deno.test("a second resume while the first is queued is refused; latest is the r
       (e: unknown) => e instanceof UsageError && /is already queued to resume/.test(e.message),
     );
     assert.equal(store.state(id).resumes, state.resumes + 1, "queued once");
+    // its worker took the lock (the lock file names it) and was killed before it said running:
+    // the run is not being resumed by anyone, so it can be
+    Deno.writeTextFileSync(store.paths(id).lock, "999999\n");
+    assert.equal(prepareResume(store, id, "latest", 1).step, saved[0]);
+    assert.equal(store.state(id).resumes, state.resumes + 2);
   } finally {
     w.done();
   }

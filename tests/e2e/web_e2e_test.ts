@@ -118,6 +118,16 @@ Deno.test({
       }
       assert.ok(after.lines.some((l) => /^\{'loss': \d/.test(l.text)), "training lines");
 
+      // An endless --instant show keeps playing: no overflow of xterm.js's write queue.
+      assert.equal(report.endless.error, null);
+      assert.notEqual(report.endless.at10s, "", "step lines on screen");
+      assert.notEqual(report.endless.at10s, report.endless.at5s, "still moving after 10 s");
+
+      // The static server: the page; nothing outside its folder; no 500 on a broken escape.
+      const { escape, ...served } = report.served;
+      assert.deepEqual(served, { page: 200, malformed: 400, missing: 404 });
+      assert.ok(escape === 400 || escape === 404, `../../deno.json: ${escape}`);
+
       // 3. A bad option: one red line, nothing played.
       assert.equal(report.bad.outcome, "usage");
       assert.deepEqual(report.bad.lines.map((l) => l.text).filter((t) => t !== ""), [

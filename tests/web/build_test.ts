@@ -36,6 +36,13 @@ Deno.test("checkWebGraph() names a module that uses the Deno global, at its line
   );
 });
 
+Deno.test("checkWebGraph() sees the Deno global taken apart too (const { pid } = Deno)", async () => {
+  await assert.rejects(
+    checkWebGraph(`${F}/uses_deno_destructured.ts`),
+    /uses_deno_destructured\.ts uses the Deno global \(tests\/web\/fixtures\/uses_deno_destructured\.ts:2\)/,
+  );
+});
+
 Deno.test("checkWebGraph() lets type-only imports pass, and the page's own graph", async () => {
   assert.ok(await checkWebGraph(`${F}/type_only.ts`) > 3);
   assert.ok(await checkWebGraph() > 30, "lib/web/main.ts and the core it plays");
@@ -44,6 +51,7 @@ Deno.test("checkWebGraph() lets type-only imports pass, and the page's own graph
 Deno.test("checkBundle() refuses a bundle that mentions Deno APIs or node: imports", () => {
   checkBundle(`(()=>{var e="Denominator";console.log(e)})();`);
   assert.throws(() => checkBundle(`var a=Deno.stdout;`), /'Deno\.stdout' at offset 6/);
+  assert.throws(() => checkBundle(`var{env:jS}=Deno;`), /'Deno' at offset 12/);
   assert.throws(() => checkBundle(`import{parseArgs as p}from"node:util";`), /"node:util"/);
 });
 
