@@ -29,12 +29,16 @@ export function renderDiff(prev: ScreenBuffer | null, next: ScreenBuffer, color:
     for (let x = 0; x < width; x++) {
       const ch = next.charAt(x, y);
       if (ch === "") continue; // the right half of a wide grapheme, written with its left
-      const p = sgr(next.styleAt(x, y), color);
-      // Equal graphemes have equal widths, so comparing the left cell covers a wide pair.
-      const same = full
-        ? ch === " " && p === ""
-        : prev.charAt(x, y) === ch && sgr(prev.styleAt(x, y), color) === p;
-      if (same) continue;
+      const style = next.styleAt(x, y);
+      // Equal graphemes have equal widths, so comparing the left cell covers a wide pair; equal
+      // styles look alike without building their SGR (most cells of a frame are unchanged).
+      if (full) {
+        if (ch === " " && sgr(style, color) === "") continue;
+      } else if (prev.charAt(x, y) === ch) {
+        const was = prev.styleAt(x, y);
+        if (was === style || sgr(was, color) === sgr(style, color)) continue;
+      }
+      const p = sgr(style, color);
       if (cx !== x || cy !== y) out += cup(x, y);
       out += sgrSwitch(cur, p) + ch;
       cur = p;
