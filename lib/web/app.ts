@@ -32,7 +32,7 @@ export function webHelp(showHelp: string): string {
   const out: string[] = ["Options:"];
   let skip = false;
   for (const line of lines.slice(1)) {
-    const flag = /^  (-\w, )?--([\w-]+)( \S+)?( *)(.*)$/.exec(line);
+    const flag = /^ {2}(-\w, )?--([\w-]+)( \S+)?( *)(.*)$/.exec(line);
     if (flag) {
       const [, , name, value, pad, text] = flag;
       skip = ["record", "help", "version"].includes(name!);

@@ -50,8 +50,8 @@ Deno.test("playPage() prints help, the version and the catalogs instead of a sho
   assert.equal(await playPage("?help", help, ENV), "info");
   assert.equal(help.text, webHelp(SHOW_HELP));
   // the flags as address options, aligned as the command line's; none a page cannot use
-  assert.match(help.text, /^  seed=N {21}replay: the same seed plays the same runs/m);
-  assert.match(help.text, /^  instant {20}no pauses/m);
+  assert.match(help.text, /^ {2}seed=N {21}replay: the same seed plays the same runs/m);
+  assert.match(help.text, /^ {2}instant {20}no pauses/m);
   assert.match(help.text, /\(see list=models\)/);
   assert.doesNotMatch(help.text, /record|--|Ctrl-C|llm-sim plan|-h, /);
   const flags = SHOW_HELP.slice(SHOW_HELP.indexOf("Flags:"));
