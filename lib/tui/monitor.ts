@@ -302,6 +302,8 @@ function confirm(form: Form, s: MonitorState): Form {
   const fields = form.fields.map((f) => ({ ...f, error: fieldError(form, f) }));
   const bad = fields.findIndex((f) => f.error !== null);
   if (bad >= 0) return { ...form, fields, focus: bad, error: "fix the marked field first" };
+  // the run a resume or generation is for
+  const view = s.runs.find((r) => r.id === form.runId)?.view ?? null;
   try {
     let summary: string[];
     if (form.kind === "launch") {
@@ -324,20 +326,18 @@ function confirm(form: Form, s: MonitorState): Form {
         ...device.warnings,
       ];
     } else if (form.kind === "resume") {
-      const v = s.runs.find((r) => r.id === form.runId)?.view ?? null;
-      const step = checkpointStep(value(form, "checkpoint"), v);
+      const step = checkpointStep(value(form, "checkpoint"), view);
       if (step === null) throw new UsageError(`run ${form.runId} has no checkpoint to resume from`);
       const more = Number(value(form, "moreEpochs"));
       // whole epochs of the run's own length: a resume plays exactly that many more steps
-      const perEpoch = v && v.epochs > 0 ? Math.round(v.total_steps / v.epochs) : 0;
+      const perEpoch = view && view.epochs > 0 ? Math.round(view.total_steps / view.epochs) : 0;
       summary = [
         `from step-${step} for ${more} more epoch${more === 1 ? "" : "s"}` +
         (perEpoch ? `: steps ${commas(step + 1)}–${commas(step + more * perEpoch)}` : ""),
         `the learning rate decays on from its value at step-${step} to the new end`,
       ];
     } else {
-      const v = s.runs.find((r) => r.id === form.runId)?.view ?? null;
-      const step = checkpointStep(value(form, "checkpoint"), v);
+      const step = checkpointStep(value(form, "checkpoint"), view);
       summary = [
         `${value(form, "maxNewTokens")} tokens from ${
           step === null ? value(form, "checkpoint") : `step-${step}`
