@@ -328,7 +328,7 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
     });
     cy += chartRows;
   }
-  if (m) {
+  if (m && m.lr.values.length > 0) {
     const sw = iw - 14;
     buf.text(ix, cy, "lr        ", STYLE.dim);
     buf.text(ix + 10, cy++, sparkline(m.lr.values, sw), STYLE.magenta, sw);
