@@ -217,12 +217,12 @@ export const trainingPhase: Phase = {
     if (totals.outcome === "running") {
       totals.outcome = sim.step >= cfg.totalSteps ? "completed" : "window";
     }
-    // a window ends at the job's time limit, a stopped run at the user's request: both save
-    // where they are and wind down the same way
     // a trainer's own loop reports a final validation loss even when the run ended mid-interval
     if (totals.outcome === "completed" && cfg.evalAtEnd && lastEval !== sim.step) {
       await runValidation(ctx);
     }
+    // a window ends at the job's time limit, a stopped run at the user's request: both save
+    // where they are and wind down the same way
     const cut = totals.outcome === "window" || totals.outcome === "stopped";
     if (cut) await play(ctx, d.windowEnd(ctx));
     if (lastSaved !== sim.step) await runCheckpoint(ctx);

@@ -10,7 +10,7 @@ import { MONITOR_FLAGS } from "../cli/monitor_args.ts";
 import { generate } from "../generate/session.ts";
 import { RunStore } from "../store/disk.ts";
 import { StoreError } from "../store/schema.ts";
-import { configArgv, parseConfigToml } from "../trainer/config.ts";
+import { parseConfigToml } from "../trainer/config.ts";
 import { statusView } from "../trainer/status.ts";
 import { renderDiff } from "../tui/diff.ts";
 import { parseKeys } from "../tui/keys.ts";
@@ -308,9 +308,7 @@ export async function monitorMain(argv: string[]): Promise<number> {
           }
           say("starting the run …");
           draw();
-          // recorded as the command that replays it: llm-sim train with the form's settings
-          const argv = ["train", "--detach", ...configArgv(e.config)];
-          const { id, pid } = await startDetached(store, e.config, argv, {
+          const { id, pid } = await startDetached(store, e.config, e.argv, {
             speed: 1,
             instant: false,
             width: null,

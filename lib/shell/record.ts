@@ -52,7 +52,13 @@ export function openCastFile(path: string): CastFile {
   const flush = () => {
     if (!open || buf.length === 0) return;
     if (!emptied) {
-      file.truncateSync(0);
+      // a file that was there is replaced; /dev/null, a pipe or a terminal cannot be truncated
+      // (EINVAL), and need not be
+      try {
+        file.truncateSync(0);
+      } catch (e) {
+        if ((e as { code?: string }).code !== "EINVAL") throw e;
+      }
       emptied = true;
     }
     const data = enc.encode(buf.join(""));

@@ -459,10 +459,9 @@ export function prepareResume(
     );
   };
   // hold the lock while deciding and queueing: a second resume at the same moment is refused.
-  // Queued by another resume whose worker has not taken the lock yet: the lock file still names
+  // Queued by another resume whose worker has not taken the lock yet: the lock was last held by
   // that resume's process, which the queued state names too. Once its worker took the lock, the
-  // file names the worker: a worker killed before it said "running" leaves a run to resume.
-  const lastHolder = lockPid(store, id);
+  // worker was the last holder: a worker killed before it said "running" leaves a run to resume.
   const lock = RunLock.tryAcquire(store.paths(id).dir);
   if (!lock) throw locked();
   try {
@@ -470,7 +469,7 @@ export function prepareResume(
     const queuedFor = (Date.now() - Date.parse(state.queuedAt)) / 1000;
     if (
       state.status === "queued" && queuedFor < QUEUED_GRACE_S && state.pid !== null &&
-      state.pid === lastHolder
+      state.pid === lock.previousHolder
     ) {
       throw new UsageError(`run ${id} is already queued to resume; llm-sim status ${id}`);
     }
@@ -498,6 +497,8 @@ export function prepareResume(
       status: "queued",
       pid: Deno.pid, // the process starting its worker, until the worker writes its own
       reason: null,
+      // the run goes on from here: later saves of the continuation it leaves are not "latest"
+      lastCheckpoint: step,
       queuedAt: now,
       updatedAt: now,
       endedAt: null,

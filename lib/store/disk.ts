@@ -155,7 +155,12 @@ export function readJson<T>(
  */
 export class RunLock {
   #file: Deno.FsFile | null;
-  private constructor(readonly path: string, file: Deno.FsFile) {
+  private constructor(
+    readonly path: string,
+    file: Deno.FsFile,
+    /** The pid the file named when this lock was taken: the last holder before it, or null. */
+    readonly previousHolder: number | null,
+  ) {
     this.#file = file;
   }
 
@@ -163,6 +168,7 @@ export class RunLock {
   static tryAcquire(dir: string): RunLock | null {
     const path = join(dir, "lock");
     const file = Deno.openSync(path, { read: true, write: true, create: true });
+    let previous: number | null = null;
     try {
       for (let attempt = 0;; attempt++) {
         if (file.tryLockSync(true)) break;
@@ -172,13 +178,19 @@ export class RunLock {
         }
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // outlast a held() probe
       }
+      // read under the lock: nobody can take it and write between this read and ours
+      const was = new Uint8Array(32);
+      const n = file.readSync(was) ?? 0;
+      const pid = Number(new TextDecoder().decode(was.subarray(0, n)).trim());
+      previous = Number.isInteger(pid) && pid > 0 ? pid : null;
       file.truncateSync(0);
+      file.seekSync(0, Deno.SeekMode.Start);
       writeAll(file, encoder.encode(`${Deno.pid}\n`));
     } catch (e) {
       file.close();
       throw e;
     }
-    return new RunLock(path, file);
+    return new RunLock(path, file, previous);
   }
 
   /** Whether some holder (another process, or another RunLock in this one) has the lock. */

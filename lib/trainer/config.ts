@@ -437,14 +437,18 @@ export function initConfigText(): string {
 }
 
 /**
- * The command-line flags that give `config` over the defaults: what a run started another way
- * (the monitor's form) records as its command, so that `llm-sim train` with them replays it.
+ * The command-line flags that give `config` over `base` (the defaults, or the settings a config
+ * file gives; null: every setting): what a run started another way (the monitor's form) records
+ * as its command, so that `llm-sim train` with them replays it.
  */
-export function configArgv(config: TrainConfig): string[] {
+export function configArgv(
+  config: TrainConfig,
+  base: TrainConfig | null = DEFAULT_TRAIN_CONFIG,
+): string[] {
   const out: string[] = [];
   for (const k of CONFIG_KEYS) {
     const v = config[k.field];
-    if (v === DEFAULT_TRAIN_CONFIG[k.field]) continue;
+    if (base !== null && v === base[k.field]) continue;
     if (k.kind === "bool") {
       if (v === true) out.push(k.flag);
     } else out.push(k.flag, String(v));

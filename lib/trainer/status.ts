@@ -150,9 +150,14 @@ export function latestCheckpointOf(last: number | null, saved: readonly number[]
   return saved.at(-1) ?? null;
 }
 
-/** The device as status and runs name it: cuda:0 NVIDIA A30, cuda:0 ×64 NVIDIA H100 80GB HBM3. */
-function deviceName(v: StatusView): string {
-  return `${v.device.selected}${v.device.count > 1 ? ` ×${v.device.count}` : ""} ${v.device.name}`;
+/**
+ * The device as status names it (cuda:0 NVIDIA A30, cuda:0 ×64 NVIDIA H100 80GB HBM3) or, short,
+ * as the run tables do (1× A30, 64× H100 80GB HBM3; cpu).
+ */
+export function deviceName(v: StatusView, short = false): string {
+  const d = v.device;
+  if (short) return d.kind === "cpu" ? "cpu" : `${d.count}× ${d.name.replace("NVIDIA ", "")}`;
+  return `${d.selected}${d.count > 1 ? ` ×${d.count}` : ""} ${d.name}`;
 }
 
 /** Planned epochs: whole, or to two decimals after a resume from mid-epoch. */

@@ -8,7 +8,13 @@
 import { UsageError } from "../cli/errors.ts";
 import type { GenerateArgs } from "../cli/generate_args.ts";
 import { commas, humanDuration } from "../render/format.ts";
-import { CONFIG_KEYS, mergeConfig, settingFromText, validateConfig } from "../trainer/config.ts";
+import {
+  CONFIG_KEYS,
+  configArgv,
+  mergeConfig,
+  settingFromText,
+  validateConfig,
+} from "../trainer/config.ts";
 import { resolveDevice } from "../trainer/device.ts";
 import { trainScenario } from "../trainer/session.ts";
 import { latestCheckpointOf, type StatusView } from "../trainer/status.ts";
@@ -52,7 +58,8 @@ export interface Profile {
 }
 
 export type Effect =
-  | { kind: "launch"; config: TrainConfig }
+  /** `argv`: the command the run records, which replays it (`train --detach …`). */
+  | { kind: "launch"; config: TrainConfig; argv: string[] }
   | { kind: "resume"; id: string; checkpoint: number | "latest"; moreEpochs: number }
   | { kind: "stop"; id: string }
   | (
@@ -353,13 +360,46 @@ function confirm(form: Form, s: MonitorState): Form {
   }
 }
 
+/**
+ * The command a run launched from the form records, which replays it: `llm-sim train` with the
+ * settings that differ from what it would read anyway — the profile's file, named with
+ * --config, or the defaults; every setting when ./llm-sim.toml exists but the form used the
+ * defaults (train would read that file) — and the runs directory when it is not ./runs.
+ */
+function replayArgv(
+  config: TrainConfig,
+  profile: string,
+  list: readonly Profile[],
+  root: string,
+): string[] {
+  const file = list.find((p) => p.name === profile && p.name !== "defaults");
+  const base = file
+    ? mergeConfig(file.settings)
+    : list.some((p) => p.name !== "defaults")
+    ? null
+    : mergeConfig({});
+  return [
+    "train",
+    "--detach",
+    ...(file ? ["--config", file.name] : []),
+    ...configArgv(config, base),
+    ...(root !== "runs" ? ["--runs-dir", root] : []),
+  ];
+}
+
 function submit(form: Form, s: MonitorState): Effect {
   const id = form.runId ?? "";
   switch (form.kind) {
     case "stop":
       return { kind: "stop", id };
-    case "launch":
-      return { kind: "launch", config: launchConfig(form, s.profiles) };
+    case "launch": {
+      const config = launchConfig(form, s.profiles);
+      return {
+        kind: "launch",
+        config,
+        argv: replayArgv(config, value(form, "profile"), s.profiles, s.runsDir),
+      };
+    }
     case "resume":
       return {
         kind: "resume",

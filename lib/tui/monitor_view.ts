@@ -5,7 +5,7 @@
  * throughput sparklines, the GPU heat map (per node when every GPU does not fit), the log.
  */
 import { commas, fixed, humanDuration } from "../render/format.ts";
-import { epochsText, localTime } from "../trainer/status.ts";
+import { deviceName, epochsText, localTime } from "../trainer/status.ts";
 import type { StatusView } from "../trainer/status.ts";
 import { displayWidth, fitWidth, ScreenBuffer, STYLE, wrapText } from "./buffer.ts";
 import { type HeatCell, heatmap, lineChart, progressBar, sparkline } from "./charts.ts";
@@ -23,13 +23,6 @@ const KEYS = [
 
 function keyHints(width: number): string {
   return KEYS.find((k) => displayWidth(k) + 1 <= width) ?? KEYS[KEYS.length - 1]!;
-}
-
-/** The device as the run list and the detail panel show it: cpu, 1× A30, 64× H100 80GB HBM3. */
-function deviceText(v: StatusView): string {
-  return v.device.kind === "cpu"
-    ? "cpu"
-    : `${v.device.count}× ${v.device.name.replace("NVIDIA ", "")}`;
 }
 
 const STATUS_STYLE: Record<string, number> = {
@@ -61,7 +54,7 @@ const COLUMNS: { head: string; width: number; cell: (v: StatusView, s: MonitorSt
     {
       head: "DEVICE",
       width: 18,
-      cell: deviceText,
+      cell: (v) => deviceName(v, true),
     },
     { head: "STEP", width: 11, cell: (v) => `${v.step}/${v.total_steps}` },
   ];
@@ -202,10 +195,12 @@ function gpuMap(
       if (list.length <= cols * rows) return { cells: cellsOf(list, w), cols, cellWidth: w };
     }
   }
-  // not even a cell a node fits: the first nodes, and a last cell saying how many more
+  // no cell width fits every node: the narrowest (or the whole width) with the first nodes,
+  // and a last cell saying how many more when they do not all fit
   const list = nodes();
-  const w = widths.at(-1) ?? width;
-  const cols = Math.max(1, Math.floor(width / w));
+  const w = Math.max(1, widths.at(-1) ?? width);
+  const cols = Math.max(1, Math.floor(Math.max(1, width) / w));
+  if (list.length <= cols * rows) return { cells: cellsOf(list, w), cols, cellWidth: w };
   const shown = Math.max(0, cols * rows - 1);
   const more = { label: "", value: NaN, text: `+${list.length - shown} more` };
   return { cells: [...cellsOf(list.slice(0, shown), w), more], cols, cellWidth: w };
@@ -291,7 +286,7 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
   const facts = [
     `loss ${loss(v.loss)} · val ${loss(v.val_loss)}`,
     ...(v.tokens_per_s !== null ? [`${commas(v.tokens_per_s)} tok/s`] : []),
-    deviceText(v),
+    deviceName(v, true),
     v.precision,
   ];
   buf.text(ix, cy++, partsLine(facts, iw), 0, iw);

@@ -48,6 +48,14 @@ Deno.test("llm-sim --record leaves files alone when the show refuses its configu
   }
 });
 
+Deno.test("llm-sim --record /dev/null records into nothing without an error", async () => {
+  const r = await runMain([...SHOW, "--record", "/dev/null"], {
+    denoFlags: ["--allow-write=/dev/null"],
+  });
+  assert.equal(r.stderr, "");
+  assert.equal(r.code, 0);
+});
+
 Deno.test("llm-sim --record writes a valid asciicast v2 that replays to the show's text", async () => {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/demo.cast`;

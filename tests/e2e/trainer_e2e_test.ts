@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { UsageError } from "../../lib/cli/errors.ts";
-import { prepareResume } from "../../lib/shell/trainer.ts";
+import { latestCheckpoint, prepareResume } from "../../lib/shell/trainer.ts";
 import { RunStore } from "../../lib/store/disk.ts";
 import { stripAnsi } from "../../lib/term/ansi.ts";
 import { has, MAIN, PtyProcess, q, runMain, waitFor } from "./_run.ts";
@@ -233,12 +233,13 @@ Deno.test("a second resume while the first is queued is refused, not after its w
     const store = new RunStore(`${w.dir}/runs`);
     const saved = store.checkpoints(id);
     assert.ok(saved.length >= 2, `two saves: ${saved}`);
-    // the run says it last saved an earlier step (it was resumed from there): that is latest
+    // resumed from its first save: from then on that is "latest", not the later save on disk
     const state = store.state(id);
-    store.writeState({ ...state, lastCheckpoint: saved[0]! });
-    const first = prepareResume(store, id, "latest", 1);
+    assert.equal(latestCheckpoint(store, id), saved.at(-1));
+    const first = prepareResume(store, id, saved[0]!, 1);
     assert.equal(first.step, saved[0]);
     assert.equal(store.state(id).status, "queued");
+    assert.equal(latestCheckpoint(store, id), saved[0]);
     assert.throws(
       () => prepareResume(store, id, "latest", 1),
       (e: unknown) => e instanceof UsageError && /is already queued to resume/.test(e.message),

@@ -403,3 +403,18 @@ Deno.test("RunStore: stop requests, log and metrics appends, tail repair", () =>
     store.repairTails(ID_B); // no log yet: nothing to do
     assert.deepEqual(names(store.paths(ID_B).dir), ["checkpoints", "meta.json", "state.json"]);
   }));
+
+Deno.test("RunLock.previousHolder: the pid the lock file named when the lock was taken", () =>
+  inTemp((dir) => {
+    const first = RunLock.tryAcquire(dir)!;
+    assert.equal(first.previousHolder, null, "a new lock file names nobody");
+    first.release();
+    const second = RunLock.tryAcquire(dir)!;
+    assert.equal(second.previousHolder, Deno.pid);
+    assert.equal(Deno.readTextFileSync(`${dir}/lock`), `${Deno.pid}\n`, "then names us alone");
+    second.release();
+    Deno.writeTextFileSync(`${dir}/lock`, "4242\n");
+    const third = RunLock.tryAcquire(dir)!;
+    assert.equal(third.previousHolder, 4242);
+    third.release();
+  }));

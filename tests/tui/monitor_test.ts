@@ -1,5 +1,6 @@
 /** The monitor's keys: forms checked as typed, confirmations that show the engine's view, effects. */
 import assert from "node:assert/strict";
+import { mergeConfig } from "../../lib/trainer/config.ts";
 import { parseKeys } from "../../lib/tui/keys.ts";
 import {
   type Effect,
@@ -56,6 +57,17 @@ Deno.test("the launch form checks each field as it is typed and shows the engine
   assert.equal(e.config.epochs, 2);
   assert.equal(e.config.device, "H100");
   assert.equal(e.config.gpus, 8);
+  // the run records the command that replays it
+  assert.deepEqual(e.argv, [
+    "train",
+    "--detach",
+    "--epochs",
+    "2",
+    "--device",
+    "H100",
+    "--gpus",
+    "8",
+  ]);
   // a device the machine does not have is caught at the check, with the trainer's message
   const bad = press(s, "n" + DOWN + DOWN + DOWN + DOWN + DOWN + DOWN + DOWN + BS + "9\r");
   assert.equal(bad.state.form?.stage, "edit");
@@ -153,4 +165,45 @@ Deno.test("a launch refused for one setting puts the cursor on that field, with 
   assert.equal(r.state.form?.stage, "edit");
   assert.equal(r.state.form?.focus, precision);
   assert.match(r.state.form!.error!, /^--precision fp8: .*A30/);
+});
+
+Deno.test("a launch records the command that replays it, over the config file train would read", async () => {
+  const s = {
+    ...await fixture(120, 40),
+    runsDir: "/data/runs",
+    profiles: [{ name: "defaults", settings: {} }, {
+      name: "llm-sim.toml",
+      settings: { epochs: 5, lr: 3e-4 },
+    }],
+  };
+  const launched = (keys: string) => {
+    const e = press(s, keys).effects.find((x) => x.kind === "launch");
+    assert.ok(e?.kind === "launch", keys);
+    return e;
+  };
+  // the file's profile, epochs set back to 3: --config and what differs from the file
+  const fromFile = launched("n" + UP + RIGHT + DOWN + DOWN + DOWN + BS + "3\r\r");
+  assert.equal(fromFile.config.epochs, 3);
+  assert.equal(fromFile.config.lr, 3e-4);
+  assert.deepEqual(fromFile.argv, [
+    "train",
+    "--detach",
+    "--config",
+    "llm-sim.toml",
+    "--epochs",
+    "3",
+    "--runs-dir",
+    "/data/runs",
+  ]);
+  // the defaults while ./llm-sim.toml exists (train would read it): every setting, spelled out
+  const spelled = launched("n\r\r");
+  assert.equal(spelled.config.epochs, 3);
+  const flags = new Map<string, string>();
+  for (let i = 2; i < spelled.argv.length; i += 2) {
+    flags.set(spelled.argv[i]!, spelled.argv[i + 1] ?? "");
+  }
+  assert.equal(flags.get("--epochs"), "3");
+  assert.equal(flags.get("--lr"), String(mergeConfig({}).lr));
+  assert.equal(flags.get("--model"), "gpt2");
+  assert.equal(flags.get("--runs-dir"), "/data/runs");
 });
