@@ -1,6 +1,6 @@
 /**
  * What a phase gets: the screen, the clock, the run (hidden config, physics, simulator) and the
- * dialect that formats it. Phases never touch `Deno.*`.
+ * dialect that formats it. Phases never touch the Deno global.
  */
 import type { Clock } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
