@@ -299,7 +299,7 @@ async function detachWorker(
   const status = child.status.then(() => (exited = true));
   const deadline = performance.now() + 20_000;
   // ours holds the lock when the lock file names its pid (another holder is not our worker)
-  const ours = () => store.alive(id) && lockPid(store, id) === child.pid;
+  const ours = () => store.alive(id) && RunLock.lastHolder(store.paths(id).dir) === child.pid;
   while (!exited && !ours() && performance.now() < deadline) {
     await Promise.race([status, new Promise((res) => setTimeout(res, 20))]);
   }
@@ -318,16 +318,6 @@ async function detachWorker(
   }
   child.unref();
   return child.pid;
-}
-
-/** The pid the run's lock file names (the process that took the lock last), or null. */
-function lockPid(store: RunStore, id: string): number | null {
-  try {
-    const n = Number(Deno.readTextFileSync(store.paths(id).lock).trim());
-    return Number.isInteger(n) && n > 0 ? n : null;
-  } catch {
-    return null;
-  }
 }
 
 function spawnWorker(store: RunStore, id: string, extra: string[], pace: Pace): Deno.ChildProcess {

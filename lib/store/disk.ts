@@ -151,8 +151,16 @@ export function readJson<T>(
  *   - closing some other descriptor of the file does not drop the lock (unlike fcntl locks).
  * held() probes with a SHARED lock, so concurrent probes (two `status` commands) never see
  * each other as holders; a probe can still make a simultaneous tryAcquire fail, hence the
- * short retry there. The pid written into the file is for people; liveness never uses pids.
+ * short retry there. Liveness never uses the pid written into the file; it says who took the
+ * lock last (a detaching command tells its own worker apart by it, and a resume tells a resume
+ * still starting from one whose worker died).
  */
+/** The pid a lock file holds ("4242\n"), or null for an empty or foreign one. */
+function parsePid(text: string): number | null {
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
 export class RunLock {
   #file: Deno.FsFile | null;
   private constructor(
@@ -180,9 +188,7 @@ export class RunLock {
       }
       // read under the lock: nobody can take it and write between this read and ours
       const was = new Uint8Array(32);
-      const n = file.readSync(was) ?? 0;
-      const pid = Number(new TextDecoder().decode(was.subarray(0, n)).trim());
-      previous = Number.isInteger(pid) && pid > 0 ? pid : null;
+      previous = parsePid(new TextDecoder().decode(was.subarray(0, file.readSync(was) ?? 0)));
       file.truncateSync(0);
       file.seekSync(0, Deno.SeekMode.Start);
       writeAll(file, encoder.encode(`${Deno.pid}\n`));
@@ -191,6 +197,16 @@ export class RunLock {
       throw e;
     }
     return new RunLock(path, file, previous);
+  }
+
+  /** The pid the lock file of the run in `dir` names (who took the lock last), or null. */
+  static lastHolder(dir: string): number | null {
+    try {
+      return parsePid(Deno.readTextFileSync(join(dir, "lock")));
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
   }
 
   /** Whether some holder (another process, or another RunLock in this one) has the lock. */

@@ -351,21 +351,11 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
 function generated(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: number, h: number) {
   const o = s.output!;
   buf.text(x, y, `Generated text${o.running ? " (streaming…)" : ""}  ·  Esc closes`, STYLE.bold, w);
-  const words = o.text.split(/(\s+)/);
-  const lines: string[] = [];
-  let line = "";
-  for (const part of words) {
-    if (part.includes("\n")) {
-      lines.push(line);
-      line = "";
-      continue;
-    }
-    if (displayWidth(line + part) > w) {
-      lines.push(line);
-      line = part.trimStart();
-    } else line += part;
-  }
-  lines.push(line);
+  // paragraphs word-wrapped to the panel
+  const lines = o.text.split(/\n+/).flatMap((p) => {
+    const wrapped = wrapText(p, w);
+    return wrapped.length ? wrapped : [""];
+  });
   const room = h - (o.stats ? 3 : 2);
   lines.slice(-room).forEach((l, i) => buf.text(x, y + 2 + i, l, 0, w));
   if (o.stats) buf.text(x, y + h - 1, o.stats, STYLE.dim, w);
