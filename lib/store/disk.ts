@@ -288,7 +288,11 @@ export class RunStore {
     };
   }
 
-  /** Makes runs/<id>/ with its meta.json and first state.json; an existing id is an error. */
+  /**
+   * Makes runs/<id>/ with its meta.json, first state.json and empty train.log and
+   * metrics.jsonl (a log shipper can tail them before the first line; a run killed before its
+   * first step still has them); an existing id is an error.
+   */
   create(meta: RunMeta, state: RunState): void {
     if (meta.id !== state.id) throw new Error(`create: meta.id ${meta.id} ≠ state.id ${state.id}`);
     const p = this.paths(meta.id);
@@ -306,6 +310,8 @@ export class RunStore {
     Deno.mkdirSync(p.checkpoints);
     atomicWriteJson(p.meta, meta);
     atomicWriteJson(p.state, state);
+    Deno.writeTextFileSync(p.log, "", { createNew: true });
+    Deno.writeTextFileSync(p.metrics, "", { createNew: true });
   }
 
   meta(id: string): RunMeta {

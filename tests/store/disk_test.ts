@@ -246,7 +246,14 @@ Deno.test("RunStore: create, read back, update; an existing id or a bad value is
   inTemp((root) => {
     const store = threeRuns(root);
     const p = store.paths(ID_A);
-    assert.deepEqual(names(p.dir), ["checkpoints", "meta.json", "state.json"]);
+    assert.deepEqual(names(p.dir), [
+      "checkpoints",
+      "meta.json",
+      "metrics.jsonl",
+      "state.json",
+      "train.log",
+    ]);
+    assert.equal(Deno.readTextFileSync(p.metrics), "", "metrics.jsonl starts empty");
     assert.deepEqual(store.meta(ID_A), meta(ID_A, "2026-11-26T09:00:00.000Z"));
     const s = state(ID_A, { status: "running", pid: 7, step: 12, loss: 3.5 });
     store.writeState(s);
@@ -400,8 +407,9 @@ Deno.test("RunStore: stop requests, log and metrics appends, tail repair", () =>
     store.repairTails(ID_A);
     assert.equal(Deno.readTextFileSync(p.log), "step 1 | loss 4.0\n");
     assert.equal(Deno.readTextFileSync(p.metrics), '{"step":1}\n{"step":2}\n');
-    store.repairTails(ID_B); // no log yet: nothing to do
-    assert.deepEqual(names(store.paths(ID_B).dir), ["checkpoints", "meta.json", "state.json"]);
+    store.repairTails(ID_B); // empty log and metrics: nothing to cut
+    assert.equal(Deno.readTextFileSync(store.paths(ID_B).log), "");
+    assert.equal(Deno.readTextFileSync(store.paths(ID_B).metrics), "");
   }));
 
 Deno.test("RunLock.previousHolder: the pid the lock file named when the lock was taken", () =>
