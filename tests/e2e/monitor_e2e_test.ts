@@ -55,17 +55,17 @@ Deno.test({
       look("no runs yet");
       // the launch form: tinyshakespeare, 2 epochs
       t.keys("n");
-      await waitFor(() => screen().includes("New run"), 5_000, "the form");
+      await waitFor(() => screen().includes("New run"), 15_000, "the form");
       t.keys("Down", "C-u");
       t.keys("-l", "tinyshakespeare");
       t.keys("Down", "C-u");
       t.keys("-l", "x");
-      await waitFor(() => screen().includes("must be an integer"), 5_000, "the field's error");
+      await waitFor(() => screen().includes("must be an integer"), 15_000, "the field's error");
       look("launch form, epochs mistyped");
       t.keys("BSpace");
       t.keys("-l", "2");
       t.keys("Enter");
-      await waitFor(() => screen().includes("Enter launch · Esc back"), 5_000, "the confirmation");
+      await waitFor(() => screen().includes("Enter launch · Esc back"), 15_000, "the confirmation");
       assert.match(screen(), /tiny_shakespeare: 2 epochs × \d+ steps/);
       look("launch confirmation");
       await assertGolden("monitor-tmux-100x30.txt", seen.join(""));
@@ -118,18 +118,19 @@ Deno.test({
       t.keys("Escape");
       // a resize repaints the whole screen at the new size: every row framed, nothing left over
       t.resize(130, 36);
-      await waitFor(
-        () =>
-          screen().split("\n")[0]!.length > 0 && screen().split("\n").length >= 36 ? true : null,
-        5_000,
-        "the resize",
-      );
-      await new Promise((r) => setTimeout(r, 600));
-      const rows = screen().split("\n").slice(0, 36);
-      for (let i = 1; i < 35; i++) {
-        assert.match(rows[i]!, /[│┐┘║╗╝]$/, `row ${i} ends at the right frame: ${rows[i]}`);
-        assert.ok([...rows[i]!].length <= 130, `row ${i} fits`);
-      }
+      const framed = (rows: string[]) =>
+        rows.length >= 36 && rows.slice(1, 35).every((r) => /[│┐┘║╗╝]$/.test(r));
+      const rows = await waitFor(
+        () => {
+          const r = screen().split("\n");
+          return framed(r) ? r.slice(0, 36) : null;
+        },
+        15_000,
+        "every row framed after the resize",
+      ).catch((e) => {
+        throw new Error(`${e.message}\n${screen()}`);
+      });
+      for (let i = 1; i < 35; i++) assert.ok([...rows[i]!].length <= 130, `row ${i} fits`);
       t.keys("q");
       await waitFor(() => screen().includes("EXIT=0"), 10_000, "monitor to quit");
       assert.equal(t.display("#{alternate_on}"), "0", "the alternate screen is left");
@@ -189,7 +190,7 @@ Deno.test({
           } else {
             if (how === "form C-c") {
               t.keys("n");
-              await waitFor(() => t.capture().includes("New run"), 5_000, "the form");
+              await waitFor(() => t.capture().includes("New run"), 15_000, "the form");
             }
             t.keys("C-c");
           }
