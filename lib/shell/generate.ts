@@ -16,7 +16,7 @@ import { StoreError } from "../store/schema.ts";
 import type { RunStore } from "../store/disk.ts";
 import { deviceSpec } from "../trainer/session.ts";
 import { listen, randomUint32, writeErr, writeOut } from "./io.ts";
-import { latestCheckpoint, observe, storeOf } from "./trainer.ts";
+import { observe, savedCheckpoint, storeOf } from "./trainer.ts";
 
 let shared: NgramModel | null = null;
 
@@ -37,20 +37,12 @@ export function prepareGeneration(
   prompt: string,
 ) {
   const { meta } = observe(store, id);
-  const saved = store.checkpoints(id);
-  const step = checkpoint === "latest" ? latestCheckpoint(store, id) : checkpoint;
-  if (step === null) {
-    throw new UsageError(
-      `run ${id} has no checkpoint yet: generate needs one (llm-sim status ${id})`,
-    );
-  }
-  if (!saved.includes(step)) {
-    throw new UsageError(
-      `run ${id} has no checkpoint at step ${step} (saved: ${
-        saved.map((s) => `step-${s}`).join(", ")
-      })`,
-    );
-  }
+  const step = savedCheckpoint(
+    store,
+    id,
+    checkpoint,
+    `run ${id} has no checkpoint yet: generate needs one (llm-sim status ${id})`,
+  );
   const m = store.checkpoint(id, step);
   // the validation loss when it was measured at this step; else the training loss there
   const fresh = m.valStep === undefined || m.valStep === m.step;

@@ -277,11 +277,13 @@ function commandLine(meta: RunMeta, o: PlayOptions): string {
 /** `--detach` spawns llm-sim itself: check before anything is written. */
 function needRun(): void {
   const exec = Deno.execPath();
-  if (!granted({ name: "run", command: exec })) {
-    throw new UsageError(
-      `starting a run in the background needs --allow-run=${exec} (see the README)`,
-    );
-  }
+  if (!granted({ name: "run", command: exec })) throw runNotAllowed(exec);
+}
+
+function runNotAllowed(exec: string): UsageError {
+  return new UsageError(
+    `starting a run in the background needs --allow-run=${exec} (see the README)`,
+  );
 }
 
 /**
@@ -343,9 +345,7 @@ function spawnWorker(store: RunStore, id: string, extra: string[], pace: Pace): 
     return child;
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(
-        `starting a run in the background needs --allow-run=${exec} (see the README)`,
-      );
+      throw runNotAllowed(exec);
     }
     throw e;
   }
@@ -463,16 +463,13 @@ export function prepareResume(
     ) {
       throw new UsageError(`run ${id} is already queued to resume; llm-sim status ${id}`);
     }
-    const saved = store.checkpoints(id);
-    const step = checkpoint === "latest" ? latestCheckpoint(store, id, state) : checkpoint;
-    if (step === null) throw new UsageError(`run ${id} has no checkpoint to resume from`);
-    if (!saved.includes(step)) {
-      throw new UsageError(
-        `run ${id} has no checkpoint at step ${step} (saved: ${
-          saved.length ? saved.map((s) => `step-${s}`).join(", ") : "none"
-        })`,
-      );
-    }
+    const step = savedCheckpoint(
+      store,
+      id,
+      checkpoint,
+      `run ${id} has no checkpoint to resume from`,
+      state,
+    );
     // everything the worker will need must read back before the state changes
     const meta = store.meta(id);
     store.checkpoint(id, step);
@@ -500,13 +497,31 @@ export function prepareResume(
   }
 }
 
-/** The checkpoint "latest" names for run `id` (see latestCheckpointOf). */
-export function latestCheckpoint(
+/**
+ * The saved checkpoint `checkpoint` names for run `id` ("latest": see latestCheckpointOf).
+ * UsageError `none` when the run has saved none yet; naming the saved ones when that step is not
+ * among them.
+ */
+export function savedCheckpoint(
   store: RunStore,
   id: string,
+  checkpoint: number | "latest",
+  none: string,
   state = store.state(id),
-): number | null {
-  return latestCheckpointOf(state.lastCheckpoint, store.checkpoints(id));
+): number {
+  const saved = store.checkpoints(id);
+  const step = checkpoint === "latest"
+    ? latestCheckpointOf(state.lastCheckpoint, saved)
+    : checkpoint;
+  if (step === null || saved.length === 0) throw new UsageError(none);
+  if (!saved.includes(step)) {
+    throw new UsageError(
+      `run ${id} has no checkpoint at step ${step} (saved: ${
+        saved.map((s) => `step-${s}`).join(", ")
+      })`,
+    );
+  }
+  return step;
 }
 
 /** Resume run `id` in the background; returns the checkpoint step and the worker's pid. */

@@ -138,6 +138,12 @@ export function readJson<T>(
   return parse(value, display);
 }
 
+/** The pid a lock file holds ("4242\n"), or null for an empty or foreign one. */
+function parsePid(text: string): number | null {
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
 /**
  * The lock that keeps two processes from driving one run: an exclusive lock on <dir>/lock,
  * which the OS drops when its holder exits, however it exits.
@@ -155,12 +161,6 @@ export function readJson<T>(
  * lock last (a detaching command tells its own worker apart by it, and a resume tells a resume
  * still starting from one whose worker died).
  */
-/** The pid a lock file holds ("4242\n"), or null for an empty or foreign one. */
-function parsePid(text: string): number | null {
-  const n = Number(text.trim());
-  return Number.isInteger(n) && n > 0 ? n : null;
-}
-
 export class RunLock {
   #file: Deno.FsFile | null;
   private constructor(

@@ -160,9 +160,12 @@ export function deviceName(v: StatusView, short = false): string {
   return `${d.selected}${d.count > 1 ? ` ×${d.count}` : ""} ${d.name}`;
 }
 
-/** Planned epochs: whole, or to two decimals after a resume from mid-epoch. */
-export function epochsText(n: number): string {
-  return Number.isInteger(n) ? String(n) : fixed(n, 2);
+/**
+ * Epoch reached of those planned ("1.25/3"): planned ones whole, or to two decimals after a
+ * resume from mid-epoch ("1.25/2.17").
+ */
+export function epochOf(v: { epoch: number; epochs: number }): string {
+  return `${fixed(v.epoch, 2)}/${Number.isInteger(v.epochs) ? v.epochs : fixed(v.epochs, 2)}`;
 }
 
 function loss(x: number | null): string {
@@ -197,9 +200,9 @@ export function statusText(v: StatusView, nowMs: number, tz: number): string {
     ],
     [
       "progress",
-      `epoch ${fixed(v.epoch, 2)}/${epochsText(v.epochs)} · step ${commas(v.step)}/${
-        commas(v.total_steps)
-      } (${fixed(100 * v.progress, 1)} %)`,
+      `epoch ${epochOf(v)} · step ${commas(v.step)}/${commas(v.total_steps)} (${
+        fixed(100 * v.progress, 1)
+      } %)`,
     ],
     [
       "loss",
@@ -244,7 +247,7 @@ export function runsTable(
       id,
       v.status,
       v.model,
-      `${fixed(v.epoch, 2)}/${epochsText(v.epochs)}`,
+      epochOf(v),
       loss(v.loss),
       v.device.kind === "cpu" ? "cpu" : deviceName(v),
       v.eta !== null ? localTime(v.eta, nowMs, tz) : v.status === "completed" ? "done" : "–",

@@ -5,7 +5,7 @@
  * throughput sparklines, the GPU heat map (per node when every GPU does not fit), the log.
  */
 import { commas, fixed, humanDuration } from "../render/format.ts";
-import { deviceName, epochsText, localTime } from "../trainer/status.ts";
+import { deviceName, epochOf, localTime } from "../trainer/status.ts";
 import type { StatusView } from "../trainer/status.ts";
 import { displayWidth, fitWidth, ScreenBuffer, STYLE, wrapText } from "./buffer.ts";
 import { type HeatCell, heatmap, lineChart, progressBar, sparkline } from "./charts.ts";
@@ -46,7 +46,7 @@ function eta(v: StatusView, now: number, tz: number): string {
 const COLUMNS: { head: string; width: number; cell: (v: StatusView, s: MonitorState) => string }[] =
   [
     { head: "STATUS", width: 9, cell: (v) => v.status },
-    { head: "EPOCH", width: 9, cell: (v) => `${fixed(v.epoch, 2)}/${epochsText(v.epochs)}` },
+    { head: "EPOCH", width: 9, cell: epochOf },
     { head: "LOSS", width: 6, cell: (v) => loss(v.loss) },
     { head: "ETA", width: 8, cell: (v, s) => eta(v, s.now, s.tz) },
     { head: "MODEL", width: 14, cell: (v) => v.model },
@@ -266,9 +266,7 @@ function detail(buf: ScreenBuffer, s: MonitorState, x: number, y: number, w: num
     return;
   }
   const pct = `${fixed(100 * v.progress, 1)} %`;
-  const label = `epoch ${fixed(v.epoch, 2)}/${epochsText(v.epochs)} · step ${commas(v.step)}/${
-    commas(v.total_steps)
-  } `;
+  const label = `epoch ${epochOf(v)} · step ${commas(v.step)}/${commas(v.total_steps)} `;
   buf.text(ix, cy, label, 0, iw);
   const barW = iw - displayWidth(label) - pct.length - 1;
   if (barW >= 4) {

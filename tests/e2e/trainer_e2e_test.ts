@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { UsageError } from "../../lib/cli/errors.ts";
-import { latestCheckpoint, prepareResume } from "../../lib/shell/trainer.ts";
+import { prepareResume, savedCheckpoint } from "../../lib/shell/trainer.ts";
 import { RunStore } from "../../lib/store/disk.ts";
 import { stripAnsi } from "../../lib/term/ansi.ts";
 import { has, MAIN, PtyProcess, q, runMain, waitFor } from "./_run.ts";
@@ -235,11 +235,12 @@ Deno.test("a second resume while the first is queued is refused, not after its w
     assert.ok(saved.length >= 2, `two saves: ${saved}`);
     // resumed from its first save: from then on that is "latest", not the later save on disk
     const state = store.state(id);
-    assert.equal(latestCheckpoint(store, id), saved.at(-1));
+    const latest = () => savedCheckpoint(store, id, "latest", "none saved");
+    assert.equal(latest(), saved.at(-1));
     const first = prepareResume(store, id, saved[0]!, 1);
     assert.equal(first.step, saved[0]);
     assert.equal(store.state(id).status, "queued");
-    assert.equal(latestCheckpoint(store, id), saved[0]);
+    assert.equal(latest(), saved[0]);
     assert.throws(
       () => prepareResume(store, id, "latest", 1),
       (e: unknown) => e instanceof UsageError && /is already queued to resume/.test(e.message),

@@ -4,7 +4,7 @@ import { parseTrainerArgs } from "../../lib/cli/trainer_args.ts";
 import { UsageError } from "../../lib/cli/errors.ts";
 import {
   effectiveState,
-  epochsText,
+  epochOf,
   latestCheckpointOf,
   QUEUED_GRACE_S,
   runsTable,
@@ -133,8 +133,8 @@ Deno.test("latestCheckpointOf(): the run's last save while it is on disk, else t
   assert.equal(latestCheckpointOf(200, [20, 100]), 100);
 });
 
-Deno.test("epochsText(): whole epochs plain, a mid-epoch end to two decimals", () => {
-  assert.equal(epochsText(3), "3");
-  assert.equal(epochsText(2.5), "2.50");
-  assert.equal(epochsText(13 / 6), "2.17");
+Deno.test("epochOf(): whole planned epochs plain, a mid-epoch end to two decimals", () => {
+  assert.equal(epochOf({ epoch: 1.25, epochs: 3 }), "1.25/3");
+  assert.equal(epochOf({ epoch: 0, epochs: 2.5 }), "0.00/2.50");
+  assert.equal(epochOf({ epoch: 2, epochs: 13 / 6 }), "2.00/2.17");
 });
