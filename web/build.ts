@@ -193,7 +193,7 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   try {
-    const b = await buildWeb(values.out ? { outDir: values.out } : {});
+    const b = await buildWeb(out ? { outDir: out } : {});
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
     Deno.stdout.writeSync(
       new TextEncoder().encode(

@@ -259,8 +259,8 @@ export class ScreenBuffer {
   /**
    * A light box (┌─┐│└┘) on the rectangle's border, clipped; the inside is left as it is. The
    * title sits in the top border as "┌─ title ─┐", bold, cut with "…" when the box is narrow.
+   * `double` draws it in double lines (╔═╗║╚╝), as the focused panel is.
    */
-  /** A frame with a title; `double` draws it in double lines (the focused panel). */
   box(x: number, y: number, w: number, h: number, title?: string, style = 0, double = false): void {
     if (w < 2 || h < 2) return;
     const [tl, tr, bl, br, hz, vt] = double ? "╔╗╚╝═║" : "┌┐└┘─│";

@@ -374,8 +374,6 @@ function overlayBox(
 
 function formView(buf: ScreenBuffer, f: Form) {
   const labelW = Math.max(...f.fields.map((x) => x.label.length), 10);
-  // borders, the fields, a blank, the summary and a blank (at the confirmation), the hint or
-  // the action, a blank
   // wide enough for the longest value with its error, the longest summary line and the form's
   // error (≥ 72, ≤ 110 and the screen); a form error longer than that wraps
   const wanted = Math.max(
@@ -389,6 +387,8 @@ function formView(buf: ScreenBuffer, f: Form) {
   );
   const bw = Math.min(wanted, 110, buf.width - 2);
   const errorLines = f.stage === "edit" && f.error ? wrapText(f.error, bw - 4) : [];
+  // borders, the fields, a blank, the summary and a blank (at the confirmation), the hint or
+  // the action (or the wrapped error), a blank
   const height = (f.stage === "confirm" ? f.summary.length + 1 : 0) + f.fields.length + 5 +
     Math.max(0, errorLines.length - 1);
   const b = overlayBox(buf, bw, height, f.title);
